@@ -102,7 +102,7 @@ uint64_t iobus_read(struct iobus *bus, uint64_t addr, unsigned size)
     if (r && r->ops->read && piece_size(r, size) == size && addr - r->base + size <= r->len)
         return r->ops->read(r->opaque, addr - r->base, size);
     if (!r) {
-        guest_error(bus->log, &bus->rl, "%s: read%u from unassigned 0x%llx", bus->name, size * 8,
+        log_guest(bus->log, &bus->rl, LOG_DEBUG, "%s: read%u from unassigned 0x%llx", bus->name, size * 8,
                     (unsigned long long)addr);
         if (size == 1)
             return 0xff;
@@ -135,7 +135,7 @@ void iobus_write(struct iobus *bus, uint64_t addr, unsigned size, uint64_t value
         return;
     }
     if (!r) {
-        guest_error(bus->log, &bus->rl, "%s: write%u to unassigned 0x%llx = 0x%llx", bus->name,
+        log_guest(bus->log, &bus->rl, LOG_DEBUG, "%s: write%u to unassigned 0x%llx = 0x%llx", bus->name,
                     size * 8, (unsigned long long)addr, (unsigned long long)value);
         if (size == 1)
             return;

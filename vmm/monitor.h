@@ -20,7 +20,8 @@ struct monitor_reply;
 typedef int (*monitor_cmd_fn)(void *opaque, struct monitor_reply *r, int argc, char **argv);
 
 /* spec: "unix:PATH".  Creates the socket (replacing a stale one) and
- * listens.  On failure writes a one-line message into err, returns NULL. */
+ * listens.  On failure writes a one-line message into err, returns NULL.
+ * spec NULL: a monitor without a socket, driven by monitor_execute(). */
 struct monitor *monitor_create(struct loop *loop, const char *spec, const struct logger *log,
                                char *err, size_t errlen);
 void monitor_destroy(struct monitor *m);

@@ -5,6 +5,7 @@
 #define MINUS1_I8042_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../iobus.h"
@@ -28,7 +29,13 @@ void i8042_reset(struct i8042 *k);
  * break, 0xE0-prefixed extended keys); the controller translates to set 1
  * when the command byte asks for it. */
 void i8042_keyboard_bytes(struct i8042 *k, const uint8_t *codes, size_t len);
-/* Relative mouse motion and buttons (bit0 left, bit1 right, bit2 middle). */
+/* Relative mouse motion and buttons (bit0 left, bit1 right, bit2 middle).
+ * Screen conventions, as VNC and SDL report them: dx > 0 is right, dy > 0
+ * is DOWN (the device negates it, PS/2 wants up positive), dz > 0 is the
+ * wheel turned toward the user (scroll down), which is what an IntelliMouse
+ * sends as a positive Z.  Only reported in stream mode with data reporting
+ * enabled (F4); in remote mode the motion accumulates until the guest
+ * reads it with EB. */
 void i8042_mouse_event(struct i8042 *k, int dx, int dy, int dz, unsigned buttons);
 
 #endif

@@ -76,10 +76,14 @@ struct pci_device {
     struct pci_bus *bus;
     void *opaque;               /* the device model */
     /* Optional hooks for device-specific registers (PAM, PIRQ routing...).
+     * config_read, when set, supplies the whole value of every read (it
+     * may return bytes of config[] itself); off + size never passes 256.
      * config_write runs after the generic handling has stored the value. */
     uint32_t (*config_read)(struct pci_device *d, unsigned off, unsigned size);
     void (*config_write)(struct pci_device *d, unsigned off, unsigned size, uint32_t val);
-    int irq_level;
+    int irq_level;              /* what the device drives on INTx */
+    bool irq_asserted;          /* counted in the bus's pirq_count */
+    int irq_link;               /* the link it was counted on */
 };
 
 /* Interrupt router: the PIIX3 supplies it.  pirq 0..3 = PIRQA..D; level
@@ -98,17 +102,27 @@ struct pci_bus {
     pci_pirq_fn set_pirq;
     void *pirq_opaque;
     int pirq_count[4];          /* devices asserting each link */
+    /* A byte access to 0xCF9 is not CONFIG_ADDRESS: the PIIX3's reset
+     * control register lives there (pci_bus_set_cf9_handler). */
+    const struct io_ops *cf9_ops;
+    void *cf9_opaque;
 };
 
 /* Registers 0xCF8 (dword) and 0xCFC-0xCFF on pio. */
 void pci_bus_init(struct pci_bus *bus, struct iobus *pio, struct iobus *mmio,
                   struct guest_mem *mem, const struct logger *log);
 void pci_bus_set_router(struct pci_bus *bus, pci_pirq_fn fn, void *opaque);
-/* Unmaps every BAR and resets each device's command/BAR registers. */
+/* Byte accesses to port 0xCF9 go to ops (offset 0, size 1); NULL ops
+ * detaches.  Other non-dword accesses to 0xCF8-0xCFB read all ones. */
+void pci_bus_set_cf9_handler(struct pci_bus *bus, const struct io_ops *ops, void *opaque);
+/* Unmaps every BAR, clears the writable command bits (hardwired ones,
+ * like a host bridge's memory enable, stay), BAR addresses (type bits
+ * stay), status w1c bits, and drops every INTx level. */
 void pci_bus_reset(struct pci_bus *bus);
 
 /* Identity and header type 0 defaults; wmask set for command, latency,
- * interrupt line; status bits w1c. */
+ * interrupt line; status bits w1c.  Clears all of *d (call it first, then
+ * set opaque and the hooks). */
 void pci_device_init(struct pci_device *d, const char *name, uint16_t vendor,
                      uint16_t device, uint8_t revision, uint32_t class_code /* class<<16|sub<<8|prog */);
 void pci_device_set_subsystem(struct pci_device *d, uint16_t vendor, uint16_t id);
@@ -123,9 +137,15 @@ void pci_bar_mmio(struct pci_device *d, int i, uint64_t size, bool prefetch,
 void pci_bar_host(struct pci_device *d, int i, uint64_t size, bool prefetch, uint8_t *host,
                   bool readonly, bool dirty_log);
 
+/* Make memory BAR i (0..4, declared already) a 64-bit BAR: it then also
+ * takes register i + 1, which must be unused. */
+void pci_bar_set_mem64(struct pci_device *d, int i);
+
 /* devfn = slot << 3 | function; -1 picks the next free slot's function 0.
  * Returns the devfn used, or -1. */
 int pci_register(struct pci_bus *bus, struct pci_device *d, int devfn);
+/* Takes a device off the bus: BARs unmapped, INTx dropped. */
+void pci_unregister(struct pci_device *d);
 
 /* INTx from the device (level-triggered); routed (slot + pin - 1) & 3. */
 void pci_set_irq(struct pci_device *d, int level);

@@ -4,6 +4,7 @@
 #ifndef MINUS1_RTC_H
 #define MINUS1_RTC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -25,5 +26,8 @@ void rtc_reset(struct rtc *r);
 
 void rtc_cmos_set(struct rtc *r, unsigned index, uint8_t value);
 uint8_t rtc_cmos_get(struct rtc *r, unsigned index);
+
+/* Bit 7 of the last byte written to port 0x70: the PC's NMI mask. */
+bool rtc_nmi_disabled(const struct rtc *r);
 
 #endif

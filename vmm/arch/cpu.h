@@ -1,0 +1,38 @@
+/* Execution backends behind one interface.  The machine owns one vCPU and
+ * one backend (KVM today, the emulator next); the backend runs guest code
+ * on the vCPU thread and calls back into the machine for port I/O, MMIO,
+ * interrupts and halts (see machine.h, "backend side"). */
+#ifndef MINUS1_CPU_H
+#define MINUS1_CPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "x86.h"
+
+struct machine;
+
+struct cpu_backend {
+    const char *name;
+    /* Creates the VM/vCPU and subscribes to the memory map.  On failure a
+     * one-line reason is written to err. */
+    int (*create)(struct machine *m, char *err, size_t errlen);
+    void (*destroy)(struct machine *m);
+    /* Runs guest code on the calling thread until the machine asks to stop
+     * or reset (machine_should_leave_run()).  Returns 0, or -1 on a fatal
+     * error (already reported). */
+    int (*run)(struct machine *m);
+    /* Any thread: make run() look at pending interrupts/requests soon. */
+    void (*kick)(struct machine *m);
+    /* vCPU thread only (inside run, or while it is not running). */
+    int (*get_state)(struct machine *m, struct x86_state *s);
+    int (*set_state)(struct machine *m, const struct x86_state *s);
+    /* Power-on/INIT: state s plus clearing pending events, FPU, etc. */
+    int (*reset)(struct machine *m, const struct x86_state *s);
+    /* Text for `info accel`. */
+    size_t (*info)(struct machine *m, char *buf, size_t len);
+};
+
+extern const struct cpu_backend kvm_backend;
+
+#endif

@@ -1,0 +1,504 @@
+/* Assembles the PC: memory map, buses, chipset, devices and the vCPU
+ * backend, wires interrupts, and runs it.  This is the only file in the
+ * core that names devices. */
+#include "machine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../firmware/firmware.h"
+#include "devices/fw_cfg.h"
+#include "devices/i440fx.h"
+#include "devices/i8042.h"
+#include "devices/pic.h"
+#include "devices/piix3.h"
+#include "devices/pit.h"
+#include "devices/rtc.h"
+#include "devices/sysctl.h"
+#include "devices/uart.h"
+
+#define COM1_BASE 0x3F8
+#define COM1_IRQ 4
+
+static void lock(struct machine *m) { pthread_mutex_lock(&m->lock); }
+static void unlock(struct machine *m) { pthread_mutex_unlock(&m->lock); }
+
+/* ---- requests ---- */
+
+static void wake_vcpu(struct machine *m)
+{
+    lock(m);
+    pthread_cond_broadcast(&m->cond);
+    unlock(m);
+    if (m->backend && m->backend_priv)
+        m->backend->kick(m);
+}
+
+void machine_request_reset(struct machine *m)
+{
+    int none = REQ_NONE;
+    atomic_compare_exchange_strong(&m->request, &none, REQ_RESET);
+    wake_vcpu(m);
+}
+
+void machine_request_exit(struct machine *m, int status)
+{
+    lock(m);
+    if (atomic_load(&m->request) != REQ_EXIT)
+        m->exit_status = status;
+    atomic_store(&m->request, REQ_EXIT);
+    unlock(m);
+    wake_vcpu(m);
+}
+
+bool machine_should_leave_run(struct machine *m)
+{
+    return atomic_load(&m->request) != REQ_NONE;
+}
+
+/* ---- backend side ---- */
+
+void machine_pio(struct machine *m, uint16_t port, unsigned size, bool is_write, void *data)
+{
+    lock(m);
+    if (is_write) {
+        uint32_t v = 0;
+        memcpy(&v, data, size > 4 ? 4 : size);
+        iobus_write(&m->pio, port, size, v);
+    } else {
+        uint32_t v = (uint32_t)iobus_read(&m->pio, port, size);
+        memcpy(data, &v, size > 4 ? 4 : size);
+    }
+    unlock(m);
+}
+
+void machine_mmio(struct machine *m, uint64_t addr, unsigned size, bool is_write, void *data)
+{
+    if (size == 0 || size > 8)
+        return;
+    lock(m);
+    if (is_write) {
+        /* Writes to ROM and to PAM read-only shadow RAM are dropped, as the
+         * chipset does; they are normal firmware behaviour, not errors. */
+        if (!mem_lookup(&m->mem, addr)) {
+            uint64_t v = 0;
+            memcpy(&v, data, size);
+            iobus_write(&m->mmio, addr, size, v);
+        }
+    } else {
+        uint64_t v = iobus_read(&m->mmio, addr, size);
+        memcpy(data, &v, size);
+    }
+    unlock(m);
+}
+
+bool machine_intr_pending(struct machine *m)
+{
+    return atomic_load(&m->intr_line);
+}
+
+int machine_ack_interrupt(struct machine *m)
+{
+    lock(m);
+    int vec = pic_acknowledge(m->pic);
+    unlock(m);
+    return vec;
+}
+
+void machine_vcpu_poll(struct machine *m)
+{
+    if (!atomic_load(&m->state_wanted))
+        return;
+    struct x86_state s;
+    int rc = m->backend->get_state(m, &s);
+    lock(m);
+    if (rc == 0)
+        m->snapshot = s;
+    m->state_ready = true;
+    atomic_store(&m->state_wanted, false);
+    pthread_cond_broadcast(&m->cond);
+    unlock(m);
+}
+
+void machine_halt_wait(struct machine *m, bool if_set)
+{
+    lock(m);
+    while (atomic_load(&m->request) == REQ_NONE && !(if_set && atomic_load(&m->intr_line))) {
+        if (atomic_load(&m->state_wanted)) {
+            unlock(m);
+            machine_vcpu_poll(m);
+            lock(m);
+            continue;
+        }
+        pthread_cond_wait(&m->cond, &m->lock);
+    }
+    unlock(m);
+}
+
+/* The PIC's INTR output changed (lock held by whoever raised the IRQ). */
+static void intr_changed(void *opaque, int level)
+{
+    struct machine *m = opaque;
+    atomic_store(&m->intr_line, level != 0);
+    if (level) {
+        pthread_cond_broadcast(&m->cond);
+        if (m->backend && m->backend_priv)
+            m->backend->kick(m);
+    }
+}
+
+/* ---- hooks for chipset devices ---- */
+
+static void hook_reset(void *opaque) { machine_request_reset(opaque); }
+
+static void hook_a20(void *opaque, bool enabled)
+{
+    struct machine *m = opaque;
+    /* KVM cannot mask A20; the emulator backend reads m->a20. */
+    m->a20 = enabled;
+}
+
+static void hook_exit(void *opaque, int status) { machine_request_exit(opaque, status); }
+
+static void hook_quit(void *opaque) { machine_request_exit(opaque, 0); }
+
+/* ---- loop callbacks ---- */
+
+static void on_signal(void *opaque, uint32_t events)
+{
+    struct machine *m = opaque;
+    struct signalfd_siginfo si;
+    (void)events;
+    while (read(m->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        log_info(&m->log, "terminating on signal %u", si.ssi_signo);
+        machine_request_exit(m, 0);
+    }
+}
+
+static void on_serial_input(void *opaque, uint32_t events)
+{
+    struct machine *m = opaque;
+    (void)events;
+    int fd = m->serial.in_fd;
+    chardev_read_ready(&m->serial);
+    if (m->serial.in_fd < 0)         /* EOF: stop watching */
+        loop_del_fd(&m->loop, fd);
+}
+
+/* ---- construction ---- */
+
+static int load_bios(struct machine *m, const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "cannot read BIOS '%s': %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    if (size < 64 * KiB || size > 16 * MiB || size % (64 * KiB)) {
+        snprintf(err, errlen, "BIOS '%s' is %llu bytes: it must be a multiple of 64 KiB "
+                 "between 64 KiB and 16 MiB", path, (unsigned long long)size);
+        close(fd);
+        return -1;
+    }
+    /* A private copy: the guest can never write through to the file, and
+     * if KVM lacks read-only slots only this copy is at stake. */
+    /* Page-aligned, as KVM memory slots require. */
+    void *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    m->bios = buf == MAP_FAILED ? NULL : buf;
+    if (!m->bios) {
+        snprintf(err, errlen, "out of memory loading BIOS");
+        close(fd);
+        return -1;
+    }
+    uint64_t done = 0;
+    while (done < size) {
+        ssize_t n = read(fd, m->bios + done, size - done);
+        if (n <= 0) {
+            snprintf(err, errlen, "cannot read BIOS '%s': %s", path,
+                     n < 0 ? strerror(errno) : "file shrank while reading");
+            close(fd);
+            return -1;
+        }
+        done += (uint64_t)n;
+    }
+    close(fd);
+    m->bios_size = size;
+    return 0;
+}
+
+static int open_chardevs(struct machine *m, char *err, size_t errlen)
+{
+    const char *serial = m->cfg.serial ? m->cfg.serial : "stdio";
+    if (chardev_open(&m->serial, serial, &m->log, err, errlen) < 0)
+        return -1;
+    if (m->cfg.debugcon) {
+        if (chardev_open(&m->debugcon, m->cfg.debugcon, &m->log, err, errlen) < 0)
+            return -1;
+        m->debugcon_open = true;
+    }
+    return 0;
+}
+
+static void create_isa_devices(struct machine *m)
+{
+    struct irq isa[16];
+    for (int i = 0; i < 16; i++)
+        isa[i] = pic_irq_line(m->pic, i);
+    m->pit = pit_create(&m->pio, &m->clock, isa[0], &m->log);
+    m->rtc = rtc_create(&m->pio, &m->clock, isa[8], time(NULL), &m->log);
+    m->uart = uart_create(&m->pio, COM1_BASE, isa[COM1_IRQ], &m->clock, &m->serial, &m->log);
+    chardev_set_handlers(&m->serial, uart_can_receive, uart_receive, m->uart);
+    chardev_set_quit_handler(&m->serial, hook_quit, m);
+    struct i8042_hooks kh = { hook_reset, hook_a20, m };
+    m->kbc = i8042_create(&m->pio, isa[1], isa[12], &kh, &m->log);
+    struct sysctl_hooks sh = { hook_reset, hook_a20, hook_exit, m };
+    m->sysctl = sysctl_create(&m->pio, &sh, m->debugcon_open ? &m->debugcon : NULL, &m->log);
+    struct piix3_hooks ph = { hook_reset, m };
+    pci_bus_init(&m->pci, &m->pio, &m->mmio, &m->mem, &m->log);
+    m->i440fx = i440fx_create(&m->pci, &m->mem);
+    m->piix3 = piix3_create(&m->pci, isa, &ph, &m->log);
+}
+
+static int setup_firmware(struct machine *m, char *err, size_t errlen)
+{
+    m->fw_cfg = fw_cfg_create(&m->pio, &m->mem, &m->log);
+    if (!m->fw_cfg) {
+        snprintf(err, errlen, "cannot create fw_cfg");
+        return -1;
+    }
+    struct firmware_opts fo;
+    memset(&fo, 0, sizeof(fo));
+    fo.ncpus = 1;
+    fo.nographic = m->cfg.display == DISPLAY_NONE;
+    fo.irq0_override = false;   /* no IOAPIC: IRQ0 is PIC input 0 */
+    fo.ide_pci_slot = 1;
+    fo.ide_pci_fn = 1;
+    /* KVM's real-mode TSS and identity-map pages (see vmm/arch/kvm.c). */
+    fo.reserved[0] = (struct fw_e820_range){ 0xfffbc000ull, 0x4000 };
+    fo.n_reserved = 1;
+    fo.boot_device = m->cfg.boot == BOOT_CD     ? FW_BOOT_CD
+                     : m->cfg.boot == BOOT_DISK ? FW_BOOT_DISK
+                                                : FW_BOOT_DEFAULT;
+    fo.sercon_port = COM1_BASE;
+    if (firmware_setup_fw_cfg(m->fw_cfg, &m->mem, &fo) < 0) {
+        snprintf(err, errlen, "cannot build the firmware configuration");
+        return -1;
+    }
+    firmware_setup_cmos(m->rtc, &m->mem, &fo);
+    return 0;
+}
+
+static int setup_signals(struct machine *m, char *err, size_t errlen)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    /* Blocked in every thread (threads inherit the mask); read via signalfd. */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    m->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (m->signal_fd < 0 || loop_add_fd(&m->loop, m->signal_fd, EPOLLIN, on_signal, m) < 0) {
+        snprintf(err, errlen, "cannot set up signal handling: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static const struct cpu_backend *pick_backend(const struct vm_config *cfg, char *err,
+                                              size_t errlen)
+{
+    if (cfg->accel == ACCEL_EMU) {
+        snprintf(err, errlen, "--accel emu: the emulator backend is not built yet");
+        return NULL;
+    }
+    return &kvm_backend;
+}
+
+void machine_monitor_commands(struct machine *m);
+
+static int machine_init_locked(struct machine *m, char *err, size_t errlen)
+{
+    const char *bios = m->cfg.bios ? m->cfg.bios : "/usr/share/seabios/bios-256k.bin";
+    if (load_bios(m, bios, err, errlen) < 0)
+        return -1;
+    if (mem_init(&m->mem, m->cfg.ram_size, m->bios, m->bios_size) < 0) {
+        snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
+                 (unsigned long long)(m->cfg.ram_size >> 20), strerror(errno));
+        return -1;
+    }
+    iobus_init(&m->pio, "pio", &m->log);
+    iobus_init(&m->mmio, "mmio", &m->log);
+    if (loop_init(&m->loop, &m->lock, &m->clock) < 0) {
+        snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
+        return -1;
+    }
+    m->loop_ready = true;
+    if (aio_init(&m->aio, &m->loop, 2) < 0) {
+        snprintf(err, errlen, "cannot start I/O workers: %s", strerror(errno));
+        return -1;
+    }
+    m->aio_ready = true;
+    if (setup_signals(m, err, errlen) < 0 || open_chardevs(m, err, errlen) < 0)
+        return -1;
+    m->pic = pic_create(&m->pio, &m->log);
+    pic_set_intr_callback(m->pic, intr_changed, m);
+    create_isa_devices(m);
+    if (setup_firmware(m, err, errlen) < 0)
+        return -1;
+    if (m->serial.in_fd >= 0)
+        loop_add_fd(&m->loop, m->serial.in_fd, EPOLLIN, on_serial_input, m);
+    if (m->cfg.monitor) {
+        m->monitor = monitor_create(&m->loop, m->cfg.monitor, &m->log, err, errlen);
+        if (!m->monitor)
+            return -1;
+        machine_monitor_commands(m);
+    }
+    m->backend = pick_backend(&m->cfg, err, errlen);
+    if (!m->backend || m->backend->create(m, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+int machine_create(struct machine *m, const struct vm_config *cfg, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof(*m));
+    m->cfg = *cfg;
+    logger_init(&m->log);
+    m->log.level = cfg->log_level;
+    m->signal_fd = -1;
+    m->serial.in_fd = m->serial.out_fd = -1;
+    m->a20 = true;
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    /* Recursive: request helpers lock too, and are called both from device
+     * handlers (lock held) and from elsewhere. */
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&m->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    pthread_cond_init(&m->cond, NULL);
+    vclock_init(&m->clock);
+    lock(m);
+    int rc = machine_init_locked(m, err, errlen);
+    unlock(m);
+    return rc;
+}
+
+/* Power-on state for everything: devices, chipset mapping, CPU. */
+static int machine_reset_all(struct machine *m)
+{
+    lock(m);
+    mem_reset(&m->mem);
+    pci_bus_reset(&m->pci);
+    i440fx_reset(m->i440fx);
+    piix3_reset(m->piix3);
+    pic_reset(m->pic);
+    pit_reset(m->pit);
+    rtc_reset(m->rtc);
+    uart_reset(m->uart);
+    i8042_reset(m->kbc);
+    sysctl_reset(m->sysctl);
+    fw_cfg_reset(m->fw_cfg);
+    m->a20 = true;
+    atomic_store(&m->intr_line, pic_intr_pending(m->pic));
+    unlock(m);
+    struct x86_state s;
+    x86_reset_state(&s);
+    return m->backend->reset(m, &s);
+}
+
+int machine_run(struct machine *m)
+{
+    if (machine_reset_all(m) < 0) {
+        log_error(&m->log, "cannot set the initial CPU state");
+        return 1;
+    }
+    if (loop_start(&m->loop) < 0) {
+        log_error(&m->log, "cannot start the event loop");
+        return 1;
+    }
+    int status = 0;
+    for (;;) {
+        if (m->backend->run(m) < 0) {
+            status = 1;
+            break;
+        }
+        int req = atomic_load(&m->request);
+        if (req == REQ_EXIT) {
+            status = m->exit_status;
+            break;
+        }
+        if (req == REQ_RESET) {
+            if (m->cfg.no_reboot) {
+                log_info(&m->log, "guest reset with --no-reboot: exiting");
+                break;
+            }
+            m->resets++;
+            atomic_store(&m->request, REQ_NONE);
+            if (machine_reset_all(m) < 0) {
+                status = 1;
+                break;
+            }
+        }
+    }
+    loop_stop(&m->loop);
+    return status;
+}
+
+static void destroy_devices(struct machine *m)
+{
+    if (m->fw_cfg)
+        fw_cfg_destroy(m->fw_cfg);
+    if (m->piix3)
+        piix3_destroy(m->piix3);
+    if (m->i440fx)
+        i440fx_destroy(m->i440fx);
+    if (m->sysctl)
+        sysctl_destroy(m->sysctl);
+    if (m->kbc)
+        i8042_destroy(m->kbc);
+    if (m->uart)
+        uart_destroy(m->uart);
+    if (m->rtc)
+        rtc_destroy(m->rtc);
+    if (m->pit)
+        pit_destroy(m->pit);
+    if (m->pic)
+        pic_destroy(m->pic);
+}
+
+void machine_destroy(struct machine *m)
+{
+    if (m->backend && m->backend_priv)
+        m->backend->destroy(m);
+    if (m->monitor)
+        monitor_destroy(m->monitor);
+    destroy_devices(m);
+    if (m->aio_ready)
+        aio_destroy(&m->aio);
+    if (m->loop_ready)
+        loop_destroy(&m->loop);
+    chardev_close(&m->serial);
+    if (m->debugcon_open)
+        chardev_close(&m->debugcon);
+    if (m->signal_fd >= 0)
+        close(m->signal_fd);
+    mem_destroy(&m->mem);
+    if (m->bios)
+        munmap(m->bios, m->bios_size);
+}
