@@ -40,7 +40,9 @@ struct aio {
 /* Starts `nworkers` threads and registers the completion eventfd with the
  * loop (loop may be NULL in tests: call aio_poll_completions()). */
 int aio_init(struct aio *a, struct loop *loop, int nworkers);
-void aio_destroy(struct aio *a);   /* waits for in-flight work */
+/* Waits for in-flight work, then runs the pending completions on the
+ * caller's thread: call it before destroying the devices that submit. */
+void aio_destroy(struct aio *a);
 
 void aio_submit(struct aio *a, struct aio_req *r);
 /* Runs pending completions on the calling thread (lock held by caller). */

@@ -185,6 +185,15 @@ static void on_signal(void *opaque, uint32_t events)
     }
 }
 
+/* The serial chardev pauses reading when the UART is full (pipes and
+ * files): stop polling then, or a readable stdin would spin the loop. */
+static void serial_watch(void *opaque, bool want)
+{
+    struct machine *m = opaque;
+    if (m->serial.in_fd >= 0)
+        loop_mod_fd(&m->loop, m->serial.in_fd, want ? EPOLLIN : 0);
+}
+
 static void on_serial_input(void *opaque, uint32_t events)
 {
     struct machine *m = opaque;
@@ -240,13 +249,24 @@ static int load_bios(struct machine *m, const char *path, char *err, size_t errl
     return 0;
 }
 
+/* Opens a chardev and names the option in any error. */
+static int open_chardev(struct machine *m, struct chardev *c, const char *flag, const char *spec,
+                        char *err, size_t errlen)
+{
+    char why[400];
+    if (chardev_open(c, spec, &m->log, why, sizeof(why)) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: %s", flag, why);
+    return -1;
+}
+
 static int open_chardevs(struct machine *m, char *err, size_t errlen)
 {
     const char *serial = m->cfg.serial ? m->cfg.serial : "stdio";
-    if (chardev_open(&m->serial, serial, &m->log, err, errlen) < 0)
+    if (open_chardev(m, &m->serial, "--serial", serial, err, errlen) < 0)
         return -1;
     if (m->cfg.debugcon) {
-        if (chardev_open(&m->debugcon, m->cfg.debugcon, &m->log, err, errlen) < 0)
+        if (open_chardev(m, &m->debugcon, "--debugcon", m->cfg.debugcon, err, errlen) < 0)
             return -1;
         m->debugcon_open = true;
     }
@@ -361,8 +381,11 @@ static int machine_init_locked(struct machine *m, char *err, size_t errlen)
     create_isa_devices(m);
     if (setup_firmware(m, err, errlen) < 0)
         return -1;
-    if (m->serial.in_fd >= 0)
-        loop_add_fd(&m->loop, m->serial.in_fd, EPOLLIN, on_serial_input, m);
+    /* stdin may be something epoll refuses (a regular file, /dev/null):
+     * then there is simply no serial input. */
+    if (m->serial.in_fd >= 0 &&
+        loop_add_fd(&m->loop, m->serial.in_fd, EPOLLIN, on_serial_input, m) == 0)
+        chardev_set_watch(&m->serial, serial_watch, m);
     if (m->cfg.monitor) {
         m->monitor = monitor_create(&m->loop, m->cfg.monitor, &m->log, err, errlen);
         if (!m->monitor)
@@ -488,9 +511,10 @@ void machine_destroy(struct machine *m)
         m->backend->destroy(m);
     if (m->monitor)
         monitor_destroy(m->monitor);
-    destroy_devices(m);
+    /* aio_destroy runs pending completions, which touch devices. */
     if (m->aio_ready)
         aio_destroy(&m->aio);
+    destroy_devices(m);
     if (m->loop_ready)
         loop_destroy(&m->loop);
     chardev_close(&m->serial);

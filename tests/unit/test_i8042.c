@@ -291,7 +291,7 @@ static void test_keyboard_commands(void)
     EXPECT(&r, 0xFA, 0xAA);
     put(&r, 0xF0);
     put(&r, 0x00);
-    EXPECT(&r, 0xFA, 0x02);
+    EXPECT(&r, 0xFA, 0xFA, 0x02);
     rig_fini(&r);
 }
 

@@ -34,5 +34,6 @@ struct cpu_backend {
 };
 
 extern const struct cpu_backend kvm_backend;
+extern const struct cpu_backend emu_backend;   /* vmm/arch/emu.c */
 
 #endif

@@ -67,6 +67,7 @@ enum {
 #define RTC_DV_RELEASE_NS (NS_PER_SEC / 2)
 #define SECS_PER_DAY 86400
 #define ALARM_DONT_CARE 0xC0
+#define RTC_MAX_BASE_SEC 253402300799ll    /* 9999-12-31 23:59:59 */
 
 struct rtc {
     struct io_region region;
@@ -370,7 +371,7 @@ static void update_irq(struct rtc *r)
         r->cmos[REG_C] |= C_IRQF;
     else
         r->cmos[REG_C] &= (uint8_t)~C_IRQF;
-    if (level) {
+    if (level != r->irq_level) {
         r->irq_level = level;
         irq_set(&r->irq, level);
     }
@@ -579,7 +580,9 @@ struct rtc *rtc_create(struct iobus *pio, struct vclock *clock, struct irq irq8,
     r->cmos[REG_B] = B_24H;                 /* BCD, 24 hours */
     r->cmos[REG_D] = D_VRT;
     r->anchor_ns = 0;                       /* base_time is the time at virtual 0 */
-    r->anchor_sec = (int64_t)base_time;
+    /* Keep the arithmetic far from overflow: 1970 .. 9999-12-31. */
+    int64_t base = (int64_t)base_time;
+    r->anchor_sec = base < 0 ? 0 : base > RTC_MAX_BASE_SEC ? RTC_MAX_BASE_SEC : base;
     r->synced_ns = now_ns(r);
     if (iobus_register(pio, &r->region, 0x70, 2, &rtc_io_ops, r, "rtc") < 0) {
         free(r);

@@ -1,0 +1,238 @@
+/* minus1's x86 emulator (interpreter tier).
+ *
+ * DESIGN
+ *
+ * State.  struct emu_cpu holds the 32-bit architectural state: GPRs, EIP,
+ * EFLAGS, the six segment registers each with its descriptor cache (base,
+ * byte-granular limit, type/S/DPL/P/D/G and precomputed "readable" and
+ * "writable" bits), LDTR/TR caches, GDTR/IDTR, CR0/2/3/4, DR0-7, EFER and
+ * the few MSRs firmware touches.  Segment caches are only reloaded by
+ * segment loads, never by mode switches, which is exactly what makes
+ * unreal ("big real") mode work.  The CPL is the DPL of the CS cache in
+ * protected mode (0 in real mode).
+ *
+ * Lazy flags.  Arithmetic instructions do not compute EFLAGS; they record
+ * (op kind incl. size, result, both operands) in cpu->lf.  CF/PF/AF/ZF/
+ * SF/OF are derived when something reads them (Jcc, SETcc, PUSHF, ADC...).
+ * Instructions with odd flag rules (shifts, rotates, MUL, BCD) compute
+ * flags eagerly into cpu->eflags and set lf.op = LF_NONE.  INC/DEC keep
+ * the old CF in cpu->eflags (materialised before recording).
+ *
+ * Decoded form.  Capstone (CS_MODE_16/32, CS_OPT_DETAIL) decodes each
+ * instruction ONCE; decode.c turns cs_insn into struct emu_insn: a handler
+ * pointer, up to three operand descriptors (register / immediate / memory
+ * with base, index, scale, displacement, segment), operand and address
+ * size, REP/LOCK prefixes, length, a sub-op or condition code, and the
+ * immediates.  Handlers never look at Capstone data.
+ *
+ * Blocks.  Decoded instructions are grouped in blocks keyed by (guest-
+ * physical start address, mode bits = CS.D).  A block ends at a control
+ * transfer, at a page boundary, or after an instruction that changes mode,
+ * interrupt state or the memory map (MOV CRn, LxDT, segment loads of SS
+ * and CS, POPF, STI/CLI, IN/OUT, HLT, INT...).  Blocks and instructions
+ * live in fixed arenas allocated at creation; when an arena is full the
+ * whole cache is dropped at a block boundary.  So the run loop never
+ * allocates.  An instruction that straddles a page boundary, or code
+ * outside RAM/ROM, runs from a one-instruction scratch block that is not
+ * cached.
+ *
+ * Invalidation.  Each RAM page has a "holds decoded code" byte.  A page
+ * that gets code loses its soft-TLB write permission, so every guest
+ * write to it takes the slow path, which invalidates exactly the blocks
+ * of that page whose byte range overlaps the write (page -> block chain).
+ * If the running block is hit, it stops after the current instruction.
+ * Device DMA (another thread) reports writes through guest_mem's
+ * ram_written notifier: it marks the page "stale" atomically and raises a
+ * flag the vCPU checks between blocks.  Memory-map changes (PAM, BARs)
+ * and A20 changes drop the whole cache and the TLB.
+ *
+ * Exceptions.  Faults unwind with siglongjmp to the block loop (one
+ * sigsetjmp per block entry, not per instruction); EIP still points at
+ * the faulting instruction because handlers only commit EIP at their
+ * end.  Delivery that faults turns into #DF by the SDM's benign /
+ * contributory / page-fault classes; a fault while delivering #DF is a
+ * triple fault: the run loop stops with EMU_SHUTDOWN.
+ *
+ * Capstone 4.0.2 quirks (worked around in decode.c only):
+ *  1. Relative branch targets are pre-computed (and in 16-bit mode
+ *     truncated inconsistently): we take the rel8/16/32 from the raw bytes
+ *     at encoding.imm_offset and add it ourselves.
+ *  2. x86_op_mem.segment is only set for explicit overrides and for the
+ *     ES of string destinations: default segments (SS for BP/SP bases)
+ *     are computed by us from prefix[1] and the base register.
+ *  3. Far pointers (ljmp/lcall ptr16:16/32) come as two IMM operands;
+ *     ENTER's two immediates likewise; we read them from the raw bytes.
+ *  4. Immediates are sign-extended to 64 bits regardless of the operand
+ *     size: we mask them to the operand size.
+ *  5. Operand sizes of some implicit operands (PUSH/POP of segment
+ *     registers, PUSHF, IRET, string ops) are reported inconsistently: the
+ *     operand size is computed from CS.D and the 0x66 prefix instead.
+ *  6. Some encodings decode to an instruction id with no operands for
+ *     their implicit AL/AX/EAX forms (e.g. AAM/AAD immediate, XLAT, IN/OUT
+ *     with DX), handlers use the opcode bytes we keep.
+ *  7. Capstone accepts LOCK on any instruction; we raise #UD for LOCK on
+ *     instructions where it is not allowed.
+ *
+ * Not implemented: virtual-8086 mode (IRET/POPF into VM raises #GP and is
+ * counted in the statistics), hardware task switches, 64-bit mode, SSE
+ * and x87 arithmetic (only the probing instructions firmware uses).
+ */
+#ifndef MINUS1_EMUL_H
+#define MINUS1_EMUL_H
+
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../memory.h"
+#include "../paging/paging.h"
+#include "../arch/x86.h"
+
+struct emu_cpu;
+struct emu_insn;
+
+typedef void (*emu_handler)(struct emu_cpu *c, const struct emu_insn *i);
+
+enum emu_opkind { OPK_NONE, OPK_REG, OPK_IMM, OPK_MEM, OPK_SREG, OPK_CR, OPK_DR };
+
+struct emu_operand {
+    uint8_t kind;           /* enum emu_opkind */
+    uint8_t size;           /* bytes */
+    uint8_t reg;            /* REG: 0-7 (8-bit: 0-3 low, 4-7 high of 0-3); SREG/CR/DR number */
+    uint8_t base, index;    /* MEM: GPR number or EMU_NOREG */
+    uint8_t scale;          /* shift count 0-3 */
+    uint8_t seg;            /* MEM: effective segment */
+    int32_t disp;
+};
+#define EMU_NOREG 0xFF
+
+struct emu_insn {
+    emu_handler fn;
+    uint8_t len;
+    uint8_t opsz, adsz;     /* 2 or 4 */
+    uint8_t rep;            /* 0, EMU_REP (F3), EMU_REPNE (F2) */
+    uint8_t seg;            /* segment override or default DS */
+    uint8_t sub;            /* ALU op / condition code / misc */
+    uint8_t nops;
+    uint8_t op0;            /* first opcode byte (after 0F if two-byte) */
+    uint16_t id;            /* Capstone instruction id, for diagnostics */
+    struct emu_operand op[3];
+    uint32_t imm, imm2;     /* immediates (masked) / far segment / ENTER level */
+};
+#define EMU_REP 1
+#define EMU_REPNE 2
+
+/* Lazy flag ops; the size is kept separately. */
+enum lf_op { LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG };
+
+struct emu_seg {
+    uint32_t base, limit;
+    uint16_t sel;
+    uint8_t type, dpl;
+    bool present, s, db, g, avl, valid;   /* valid: usable (not a null selector in PM) */
+    bool rd, wr;                          /* precomputed access rights */
+};
+
+/* Where the emulator meets the machine. */
+struct emu_env {
+    void *opaque;
+    void (*pio)(void *opaque, uint16_t port, unsigned size, bool is_write, uint32_t *val);
+    void (*mmio)(void *opaque, uint64_t addr, unsigned size, bool is_write, uint64_t *val);
+    void (*log)(void *opaque, const char *msg);
+};
+
+struct emu_block;
+
+/* Why emu_run() returned. */
+enum emu_exit { EMU_BUDGET, EMU_HLT, EMU_SHUTDOWN, EMU_STOP, EMU_IRQ_CHECK };
+
+struct emu_stats {
+    uint64_t insns, blocks_run, blocks_decoded, insns_decoded, cache_hits, cache_misses,
+        cache_flushes, smc_invalidations, exceptions, interrupts, v86_attempts,
+        uncached_insns, unimplemented;
+};
+
+struct emu_cpu {
+    /* ---- hot state ---- */
+    uint32_t r[8];
+    uint32_t eip;
+    uint32_t eflags;        /* authoritative except the 6 arithmetic flags when lf.op != LF_NONE */
+    struct { uint32_t res, a, b; uint8_t op, size; } lf;
+    struct emu_seg seg[6];
+    uint8_t cpl;
+    bool pe, pg;
+    bool stop_block;        /* the current block must end after this insn */
+    bool intr_shadow;       /* STI / MOV SS / POP SS */
+    bool halted;
+    bool a20;
+    struct soft_tlb tlb;
+    atomic_bool kick;
+    atomic_bool dma_pending;
+
+    /* ---- system state ---- */
+    struct emu_seg ldtr, tr;
+    struct { uint32_t base; uint16_t limit; } gdt, idt;
+    uint32_t cr0, cr2, cr3, cr4;
+    uint64_t efer;
+    uint32_t dr[8];
+    uint64_t tsc_offset, apic_base, pat, mtrr_def, sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t misc_enable;
+    uint16_t fpu_cw, fpu_sw;
+    bool fpu_inited;
+
+    /* ---- exceptions ---- */
+    sigjmp_buf jb;
+    int exc_vec;            /* exception being raised */
+    uint32_t exc_err;
+    bool exc_has_err;
+    int delivering;         /* vector being delivered (-1 none), for #DF rules */
+    bool shutdown;
+
+    /* ---- environment ---- */
+    struct guest_mem *mem;
+    struct emu_env env;
+    uint64_t ram_pages;
+    uint8_t *code_page;               /* per RAM page: decoded code present */
+    _Atomic uint8_t *stale_page;      /* per RAM page: written by DMA */
+    void *cache;                      /* struct emu_cache (decode.c / block cache) */
+    uint64_t map_gen, seen_map_gen;   /* memory map changes to apply */
+    struct emu_block *cur_block;
+    bool cur_block_dead;
+    struct emu_stats st;
+    char unimpl_msg[128];
+};
+
+/* Creation: allocates the decode cache arenas and the per-page tables.
+ * Returns 0 or -1. */
+int emu_init(struct emu_cpu *c, struct guest_mem *mem, const struct emu_env *env);
+void emu_fini(struct emu_cpu *c);
+
+/* Architectural state in and out (the x86_state format the machine uses). */
+void emu_set_state(struct emu_cpu *c, const struct x86_state *s);
+void emu_get_state(struct emu_cpu *c, struct x86_state *s);
+void emu_reset(struct emu_cpu *c, const struct x86_state *s);
+
+/* Runs until about `budget` instructions ran, HLT, shutdown, or a kick.
+ * Interrupts are not taken here: the caller checks emu_can_take_intr()
+ * between calls and uses emu_interrupt(). */
+enum emu_exit emu_run(struct emu_cpu *c, uint64_t budget);
+bool emu_can_take_intr(const struct emu_cpu *c);
+/* Delivers external interrupt `vec` (un-halts).  Returns false on triple fault. */
+bool emu_interrupt(struct emu_cpu *c, int vec);
+
+/* Memory-map changed (slot added/removed, A20): flush TLB and decode cache
+ * at the next block boundary.  vCPU thread. */
+void emu_map_changed(struct emu_cpu *c);
+/* Any thread: RAM [gpa, gpa+len) was written behind the CPU's back. */
+void emu_ram_written(struct emu_cpu *c, uint64_t gpa, uint64_t len);
+
+/* Flags materialised (lazy flags folded in). */
+uint32_t emu_get_eflags(struct emu_cpu *c);
+
+/* Run exactly one instruction from a byte buffer at the current CS:EIP,
+ * bypassing the cache (tests).  Returns 0, or the exception vector + 1
+ * that was raised (and delivered). */
+int emu_step_bytes(struct emu_cpu *c, const uint8_t *bytes, unsigned len);
+
+#endif
