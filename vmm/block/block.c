@@ -38,8 +38,12 @@ static int64_t block_work(struct aio_req *a)
     switch (r->op) {
     case BLOCK_READ:
         return bb->ops->readv(bb, r->offset, r->iov, r->iovcnt);
-    case BLOCK_WRITE:
-        return bb->ops->writev(bb, r->offset, r->iov, r->iovcnt);
+    case BLOCK_WRITE: {
+        int ret = bb->ops->writev(bb, r->offset, r->iov, r->iovcnt);
+        if (ret == 0 && r->fua && bb->ops->flush)
+            ret = bb->ops->flush(bb);
+        return ret;
+    }
     case BLOCK_FLUSH:
         return bb->ops->flush ? bb->ops->flush(bb) : 0;
     }

@@ -60,6 +60,7 @@ struct block_req {
     uint64_t offset;        /* bytes, for READ/WRITE */
     const struct iovec *iov;
     int iovcnt;
+    bool fua;               /* WRITE: on stable storage before done (no write cache) */
     /* Runs on the event loop, machine lock held; ret is 0 or -errno. */
     void (*done)(struct block_req *r, int ret);
     void *opaque;

@@ -132,6 +132,7 @@ struct emu_seg {
     uint8_t type, dpl;
     bool present, s, db, g, avl, valid;   /* valid: usable (not a null selector in PM) */
     bool rd, wr;                          /* precomputed access rights */
+    uint32_t lo, hi;                      /* valid offsets [lo, hi] (expand-down aware) */
 };
 
 /* Where the emulator meets the machine. */
@@ -140,6 +141,7 @@ struct emu_env {
     void (*pio)(void *opaque, uint16_t port, unsigned size, bool is_write, uint32_t *val);
     void (*mmio)(void *opaque, uint64_t addr, unsigned size, bool is_write, uint64_t *val);
     void (*log)(void *opaque, const char *msg);
+    atomic_bool *intr_line;     /* INTR from the PIC: stop between blocks when takeable */
 };
 
 struct emu_block;

@@ -72,6 +72,7 @@ struct tlb_entry {
     uintptr_t addend;       /* host address = linear + addend; 0 if not host-backed */
     uint64_t phys;          /* physical page */
     bool global;
+    bool nx;                /* instruction fetches must walk (and fault) */
 };
 
 struct soft_tlb {
