@@ -35,6 +35,8 @@ struct vm_config {
     enum boot_kind boot;
     enum accel_kind accel;
     enum nic_kind nic;
+    uint8_t mac[6];
+    bool mac_set;               /* else the NIC's default 52:54:00:12:34:56 */
     enum net_kind net;
     struct hostfwd hostfwd[CONFIG_MAX_HOSTFWD];
     unsigned nhostfwd;

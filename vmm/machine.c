@@ -26,6 +26,10 @@
 #include "devices/rtc.h"
 #include "devices/sysctl.h"
 #include "devices/uart.h"
+#include "block/block.h"
+#include "devices/ide/ide.h"
+#include "devices/ne2k/ne2k.h"
+#include "net/net.h"
 
 #define COM1_BASE 0x3F8
 #define COM1_IRQ 4
@@ -293,6 +297,110 @@ static void create_isa_devices(struct machine *m)
     m->piix3 = piix3_create(&m->pci, isa, &ph, &m->log);
 }
 
+/* IDE positions for --disk in order (QEMU's -hda..-hdd), the CD-ROM
+ * taking the secondary master. */
+static const int disk_slots[4][2] = { { 0, 0 }, { 0, 1 }, { 1, 1 }, { 1, 0 } };
+
+static int attach_drive(struct machine *m, int ch, int unit, enum ide_kind kind,
+                        const char *path, bool readonly, const char *flag, char *err,
+                        size_t errlen)
+{
+    struct block_backend *bb = NULL;
+    if (path) {
+        char why[400];
+        unsigned flags = (readonly ? BLOCK_RDONLY : 0) | (kind == IDE_CDROM ? BLOCK_CDROM : 0);
+        bb = block_open_raw(path, flags, why, sizeof(why));
+        if (!bb) {
+            snprintf(err, errlen, "%s: %s", flag, why);
+            return -1;
+        }
+    }
+    if (ide_attach(m->ide, ch, unit, kind, bb) < 0) {
+        snprintf(err, errlen, "%s: cannot attach the drive", flag);
+        if (bb)
+            block_close(bb);
+        return -1;
+    }
+    return 0;
+}
+
+static int create_storage(struct machine *m, char *err, size_t errlen)
+{
+    m->ide = ide_create(&m->pci, &m->pio, &m->mem, &m->aio, pic_irq_line(m->pic, 14),
+                        pic_irq_line(m->pic, 15), &m->log);
+    if (!m->ide) {
+        snprintf(err, errlen, "cannot create the IDE controller");
+        return -1;
+    }
+    unsigned used = 0;
+    for (unsigned i = 0; i < m->cfg.ndisks; i++) {
+        /* Skip the secondary master when a CD-ROM wants it. */
+        if (m->cfg.cdrom && disk_slots[used][0] == 1 && disk_slots[used][1] == 0)
+            used++;
+        const struct disk_config *d = &m->cfg.disks[i];
+        if (attach_drive(m, disk_slots[used][0], disk_slots[used][1], IDE_DISK, d->path,
+                         d->readonly, "--disk", err, errlen) < 0)
+            return -1;
+        used++;
+    }
+    /* A CD-ROM drive is there even without a disc, as on a PC (and QEMU),
+     * so `change cdrom PATH` works later. */
+    if (ide_drive_kind(m->ide, 1, 0) == IDE_NONE)
+        return attach_drive(m, 1, 0, IDE_CDROM, m->cfg.cdrom, true, "--cdrom", err, errlen);
+    return 0;
+}
+
+/* What SeaBIOS must know of the drives: boot paths and disk geometry. */
+static void describe_drives(struct machine *m, struct firmware_opts *fo)
+{
+    for (int ch = 0; ch < 2; ch++) {
+        for (int unit = 0; unit < 2; unit++) {
+            enum ide_kind kind = ide_drive_kind(m->ide, ch, unit);
+            if (kind == IDE_NONE || fo->n_ide == FW_MAX_IDE_DRIVES)
+                continue;
+            struct fw_ide_drive *d = &fo->ide[fo->n_ide++];
+            memset(d, 0, sizeof(*d));
+            d->channel = (uint8_t)ch;
+            d->unit = (uint8_t)unit;
+            d->cdrom = kind == IDE_CDROM;
+            if (!d->cdrom && ide_disk_geometry(m->ide, ch, unit, &d->cylinders, &d->heads,
+                                               &d->sectors) == 0)
+                d->translation = firmware_ata_auto_translation(d->cylinders, d->heads,
+                                                               d->sectors);
+        }
+    }
+}
+
+/* The NIC, its frame port, the backend and the capture. */
+static int create_network(struct machine *m, char *err, size_t errlen)
+{
+    if (m->cfg.nic == NIC_NONE)
+        return 0;
+    m->net = net_port_create(&m->log);
+    if (!m->net) {
+        snprintf(err, errlen, "out of memory creating the network port");
+        return -1;
+    }
+    if (m->cfg.pcap && net_pcap_start(m->net, m->cfg.pcap, err, errlen) < 0)
+        return -1;
+    if (m->cfg.net == NET_USER) {
+        struct net_user_opts uo = { m->cfg.hostfwd, m->cfg.nhostfwd, false };
+        if (net_user_create(m->net, &m->loop, &m->clock, &uo, err, errlen) < 0)
+            return -1;
+    }
+    const uint8_t *mac = m->cfg.mac_set ? m->cfg.mac : NULL;
+    if (m->cfg.nic == NIC_NE2K_PCI)
+        m->nic = ne2k_create_pci(&m->pci, m->net, mac, &m->log);
+    else
+        m->nic = ne2k_create_isa(&m->pio, NE2K_ISA_DEFAULT_BASE,
+                                 pic_irq_line(m->pic, NE2K_ISA_DEFAULT_IRQ), m->net, mac, &m->log);
+    if (!m->nic) {
+        snprintf(err, errlen, "--nic: cannot create the NE2000");
+        return -1;
+    }
+    return 0;
+}
+
 static int setup_firmware(struct machine *m, char *err, size_t errlen)
 {
     m->fw_cfg = fw_cfg_create(&m->pio, &m->mem, &m->log);
@@ -310,6 +418,7 @@ static int setup_firmware(struct machine *m, char *err, size_t errlen)
     /* KVM's real-mode TSS and identity-map pages (see vmm/arch/kvm.c). */
     fo.reserved[0] = (struct fw_e820_range){ 0xfffbc000ull, 0x4000 };
     fo.n_reserved = 1;
+    describe_drives(m, &fo);
     fo.boot_device = m->cfg.boot == BOOT_CD     ? FW_BOOT_CD
                      : m->cfg.boot == BOOT_DISK ? FW_BOOT_DISK
                                                 : FW_BOOT_DEFAULT;
@@ -343,10 +452,10 @@ static int setup_signals(struct machine *m, char *err, size_t errlen)
 static const struct cpu_backend *pick_backend(const struct vm_config *cfg, char *err,
                                               size_t errlen)
 {
-    if (cfg->accel == ACCEL_EMU) {
-        snprintf(err, errlen, "--accel emu: the emulator backend is not built yet");
-        return NULL;
-    }
+    (void)err;
+    (void)errlen;
+    if (cfg->accel == ACCEL_EMU)
+        return &emu_backend;
     return &kvm_backend;
 }
 
@@ -379,7 +488,8 @@ static int machine_init_locked(struct machine *m, char *err, size_t errlen)
     m->pic = pic_create(&m->pio, &m->log);
     pic_set_intr_callback(m->pic, intr_changed, m);
     create_isa_devices(m);
-    if (setup_firmware(m, err, errlen) < 0)
+    if (create_storage(m, err, errlen) < 0 || create_network(m, err, errlen) < 0 ||
+        setup_firmware(m, err, errlen) < 0)
         return -1;
     /* stdin may be something epoll refuses (a regular file, /dev/null):
      * then there is simply no serial input. */
@@ -391,6 +501,9 @@ static int machine_init_locked(struct machine *m, char *err, size_t errlen)
         if (!m->monitor)
             return -1;
         machine_monitor_commands(m);
+        ide_register_monitor(m->ide, m->monitor);
+        if (m->net)
+            net_register_monitor(m->monitor, m->net);
     }
     m->backend = pick_backend(&m->cfg, err, errlen);
     if (!m->backend || m->backend->create(m, err, errlen) < 0)
@@ -437,6 +550,9 @@ static int machine_reset_all(struct machine *m)
     i8042_reset(m->kbc);
     sysctl_reset(m->sysctl);
     fw_cfg_reset(m->fw_cfg);
+    if (m->nic)
+        ne2k_reset(m->nic);
+    ide_reset(m->ide);
     m->a20 = true;
     atomic_store(&m->intr_line, pic_intr_pending(m->pic));
     unlock(m);
@@ -485,6 +601,12 @@ int machine_run(struct machine *m)
 
 static void destroy_devices(struct machine *m)
 {
+    if (m->ide)
+        ide_destroy(m->ide);
+    if (m->nic)
+        ne2k_destroy(m->nic);
+    if (m->net)
+        net_port_destroy(m->net);
     if (m->fw_cfg)
         fw_cfg_destroy(m->fw_cfg);
     if (m->piix3)

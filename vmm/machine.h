@@ -30,6 +30,9 @@ struct sysctl;
 struct fw_cfg;
 struct i440fx;
 struct piix3;
+struct ne2k;
+struct ide;
+struct net_port;
 
 /* Why run() came back. */
 enum machine_request { REQ_NONE = 0, REQ_RESET = 1, REQ_EXIT = 2 };
@@ -64,6 +67,9 @@ struct machine {
     struct fw_cfg *fw_cfg;
     struct i440fx *i440fx;
     struct piix3 *piix3;
+    struct ide *ide;
+    struct net_port *net;
+    struct ne2k *nic;
 
     const struct cpu_backend *backend;
     void *backend_priv;

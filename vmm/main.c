@@ -124,12 +124,17 @@ static void parse_disk(struct vm_config *c, char *arg)
     check_readable_file("--disk", d->path);
 }
 
-static int parse_mac(const char *s)
+static int parse_mac(const char *s, uint8_t mac[6])
 {
     unsigned b[6];
     char tail;
-    return sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-                  &tail) == 6 ? 0 : -1;
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+               &tail) != 6 || strlen(s) != 17)
+        return -1;
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)b[i];
+    /* A multicast source address would make the guest's frames bogus. */
+    return (mac[0] & 1) ? -1 : 0;
 }
 
 static void parse_nic(struct vm_config *c, char *arg)
@@ -145,8 +150,9 @@ static void parse_nic(struct vm_config *c, char *arg)
     else
         die_usage("--nic: unknown model '%s' (ne2k-pci, ne2k-isa or none)", model);
     for (char *o = strtok_r(NULL, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-        if (strncmp(o, "mac=", 4) != 0 || parse_mac(o + 4) < 0)
-            die_usage("--nic: bad option '%s' (mac=XX:XX:XX:XX:XX:XX)", o);
+        if (strncmp(o, "mac=", 4) != 0 || parse_mac(o + 4, c->mac) < 0)
+            die_usage("--nic: bad option '%s' (mac=XX:XX:XX:XX:XX:XX, unicast)", o);
+        c->mac_set = true;
     }
 }
 
@@ -287,14 +293,11 @@ static void parse_option(struct vm_config *c, int opt, char *arg)
 /* Flags that parse but whose devices are not in this build yet. */
 static void reject_unbuilt(const struct vm_config *c)
 {
-    if (c->cdrom || c->ndisks)
-        die_usage("%s: the IDE controller is not built yet", c->cdrom ? "--cdrom" : "--disk");
-    if (c->nic != NIC_NONE)
-        die_usage("--nic: the NE2000 is not built yet (use --nic none)");
-    if (c->net != NET_NONE)
-        die_usage("--net: user networking is not built yet (use --net none)");
-    if (c->pcap)
-        die_usage("--pcap: packet capture needs a NIC, which is not built yet");
+    /* Four IDE positions; the CD-ROM takes the secondary master. */
+    if (c->cdrom && c->ndisks > 3)
+        die_usage("--disk: at most 3 disks next to a --cdrom (4 IDE positions)");
+    if (c->pcap && c->nic == NIC_NONE)
+        die_usage("--pcap: there is no NIC to capture from (add --nic ne2k-pci)");
     if (c->display != DISPLAY_NONE)
         die_usage("--display: VGA and VNC are not built yet (use --display none)");
     if (c->kernel || c->initrd || c->append)

@@ -339,5 +339,6 @@ int mem_write(struct guest_mem *m, uint64_t gpa, const void *buf, uint64_t len)
     if (!p)
         return -1;
     memcpy(p, buf, len);
+    mem_notify_write(m, gpa, len);
     return 0;
 }

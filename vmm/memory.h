@@ -69,6 +69,11 @@ struct guest_mem {
     unsigned nslots;
     uint64_t id_used;       /* bitmap of slot ids in use */
     struct mem_listener listener;
+    /* Told about RAM writes made behind the vCPU's back (device DMA), so an
+     * emulator can drop decoded code.  Called on the writing thread: must
+     * be cheap and thread-safe.  Set once before threads start. */
+    void (*ram_written)(void *opaque, uint64_t gpa, uint64_t len);
+    void *ram_written_opaque;
 };
 
 /* Allocates `ram_size` bytes of RAM (zeroed, lazily backed by the host)
@@ -102,6 +107,14 @@ const struct mem_slot *mem_lookup(const struct guest_mem *m, uint64_t gpa);
 void *mem_ptr(struct guest_mem *m, uint64_t gpa, uint64_t len);
 int mem_read(struct guest_mem *m, uint64_t gpa, void *buf, uint64_t len);
 int mem_write(struct guest_mem *m, uint64_t gpa, const void *buf, uint64_t len);
+
+/* For callers that wrote guest RAM through mem_ptr(): report the range
+ * (mem_write() does it itself). */
+static inline void mem_notify_write(struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+    if (m->ram_written)
+        m->ram_written(m->ram_written_opaque, gpa, len);
+}
 
 /* Offset of gpa inside m->ram, or -1 if gpa is not RAM. */
 int64_t mem_ram_offset(const struct guest_mem *m, uint64_t gpa);

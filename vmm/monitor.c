@@ -114,6 +114,9 @@ void monitor_printf(struct monitor_reply *r, const char *fmt, ...)
         return;
     }
     reply_append(r, s, (size_t)n, false);
+    /* Each call is one or more whole lines: callers need not add '\n'. */
+    if (n == 0 || s[n - 1] != '\n')
+        reply_append(r, "\n", 1, false);
     free(s);
 }
 

@@ -31,6 +31,8 @@ void monitor_destroy(struct monitor *m);
 int monitor_add_command(struct monitor *m, const char *name, const char *help,
                         monitor_cmd_fn fn, void *opaque);
 
+/* Appends one or more lines of reply text; a final newline is added when
+ * the text does not end with one. */
 void monitor_printf(struct monitor_reply *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void monitor_error(struct monitor_reply *r, const char *fmt, ...)

@@ -66,3 +66,27 @@ while True:
 sys.stdout.write(buf.decode(errors="replace"))
 PY
 }
+
+# make_iso BOOTIMAGE ISO: an El Torito (no emulation) ISO with one file.
+make_iso() {
+    mkdir -p "$WORK/isoroot"
+    cp "$1" "$WORK/isoroot/boot.bin"
+    xorriso -as mkisofs -quiet -o "$2" -b boot.bin -no-emul-boot -boot-load-size 4 \
+        "$WORK/isoroot" >/dev/null 2>&1
+}
+
+# make_disk IMAGE MBR SIZE_MIB: a zeroed raw disk with our boot sector.
+make_disk() {
+    head -c "$(( $3 * 1048576 ))" /dev/zero > "$1"
+    dd if="$2" of="$1" conv=notrunc status=none
+}
+
+# run_seabios NAME TIMEOUT [flags...]: SeaBIOS boot with the serial log in
+# $WORK/NAME.serial; sets $STATUS.
+run_seabios() {
+    local name=$1 limit=$2
+    shift 2
+    STATUS=0
+    timeout -k 5 "$limit" "$M1" --serial "file:$WORK/$name.serial" "$@" \
+        >"$WORK/$name.stdout" 2>"$WORK/$name.stderr" </dev/null || STATUS=$?
+}

@@ -97,7 +97,7 @@ typedef void (*emu_handler)(struct emu_cpu *c, const struct emu_insn *i);
 enum emu_opkind { OPK_NONE, OPK_REG, OPK_IMM, OPK_MEM, OPK_SREG, OPK_CR, OPK_DR };
 
 struct emu_operand {
-    uint8_t kind;           /* enum emu_opkind */
+    uint8_t kind;           /* enum emu_opkind; IMM: value in disp (masked) */
     uint8_t size;           /* bytes */
     uint8_t reg;            /* REG: 0-7 (8-bit: 0-3 low, 4-7 high of 0-3); SREG/CR/DR number */
     uint8_t base, index;    /* MEM: GPR number or EMU_NOREG */
@@ -116,6 +116,7 @@ struct emu_insn {
     uint8_t sub;            /* ALU op / condition code / misc */
     uint8_t nops;
     uint8_t op0;            /* first opcode byte (after 0F if two-byte) */
+    uint8_t ends;           /* the block ends after this instruction */
     uint16_t id;            /* Capstone instruction id, for diagnostics */
     struct emu_operand op[3];
     uint32_t imm, imm2;     /* immediates (masked) / far segment / ENTER level */

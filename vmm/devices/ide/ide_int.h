@@ -7,6 +7,10 @@
 #include "../pci.h"
 #include "ide.h"
 
+#ifndef MINUS1_VERSION
+#define MINUS1_VERSION "0.1.0"
+#endif
+
 /* Status register */
 #define ST_ERR  0x01
 #define ST_DRQ  0x08
@@ -155,6 +159,8 @@ struct ide *ide_of(const struct ide_drive *d);
 void ata_exec(struct ide_drive *d, uint8_t cmd);
 void ata_setup_disk(struct ide_drive *d);
 void ata_identify_packet(struct ide_drive *d, uint16_t *w);
+void ata_pio_identify_end(struct ide_drive *d);
+void ide_words_to_buf(struct ide_drive *d, const uint16_t *w);
 void ata_power_on(struct ide_drive *d);
 void ata_cmd_ok(struct ide_drive *d);
 void ata_cmd_abort(struct ide_drive *d);

@@ -1,0 +1,470 @@
+/* Capstone -> struct emu_insn.  Every Capstone quirk is handled here (the
+ * list is in emul.h); handlers only see our own decoded form. */
+#include <capstone/capstone.h>
+#include <stdlib.h>
+
+#include "ops.h"
+
+struct emu_decoder {
+    csh h16, h32;
+    cs_insn *insn16, *insn32;
+};
+
+struct emu_decoder *emu_decoder_new(void)
+{
+    struct emu_decoder *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    if (cs_open(CS_ARCH_X86, CS_MODE_16, &d->h16) != CS_ERR_OK) {
+        free(d);
+        return NULL;
+    }
+    if (cs_open(CS_ARCH_X86, CS_MODE_32, &d->h32) != CS_ERR_OK) {
+        cs_close(&d->h16);
+        free(d);
+        return NULL;
+    }
+    cs_option(d->h16, CS_OPT_DETAIL, CS_OPT_ON);
+    cs_option(d->h32, CS_OPT_DETAIL, CS_OPT_ON);
+    /* One preallocated cs_insn per handle: decoding never allocates. */
+    d->insn16 = cs_malloc(d->h16);
+    d->insn32 = cs_malloc(d->h32);
+    if (!d->insn16 || !d->insn32) {
+        emu_decoder_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void emu_decoder_free(struct emu_decoder *d)
+{
+    if (!d)
+        return;
+    if (d->insn16)
+        cs_free(d->insn16, 1);
+    if (d->insn32)
+        cs_free(d->insn32, 1);
+    cs_close(&d->h16);
+    cs_close(&d->h32);
+    free(d);
+}
+
+/* Capstone register -> (kind, number, size).  Returns false for registers
+ * we do not model (x87 stack, MMX/XMM, 64-bit). */
+static bool map_reg(x86_reg r, struct emu_operand *o)
+{
+    static const x86_reg r8[8] = { X86_REG_AL, X86_REG_CL, X86_REG_DL, X86_REG_BL,
+                                   X86_REG_AH, X86_REG_CH, X86_REG_DH, X86_REG_BH };
+    static const x86_reg r16[8] = { X86_REG_AX, X86_REG_CX, X86_REG_DX, X86_REG_BX,
+                                    X86_REG_SP, X86_REG_BP, X86_REG_SI, X86_REG_DI };
+    static const x86_reg r32[8] = { X86_REG_EAX, X86_REG_ECX, X86_REG_EDX, X86_REG_EBX,
+                                    X86_REG_ESP, X86_REG_EBP, X86_REG_ESI, X86_REG_EDI };
+    static const x86_reg sr[6] = { X86_REG_ES, X86_REG_CS, X86_REG_SS, X86_REG_DS,
+                                   X86_REG_FS, X86_REG_GS };
+    for (uint8_t k = 0; k < 8; k++) {
+        if (r == r8[k]) { o->kind = OPK_REG; o->reg = k; o->size = 1; return true; }
+        if (r == r16[k]) { o->kind = OPK_REG; o->reg = k; o->size = 2; return true; }
+        if (r == r32[k]) { o->kind = OPK_REG; o->reg = k; o->size = 4; return true; }
+    }
+    for (uint8_t k = 0; k < 6; k++)
+        if (r == sr[k]) { o->kind = OPK_SREG; o->reg = k; o->size = 2; return true; }
+    if (r >= X86_REG_CR0 && r <= X86_REG_CR15) {
+        o->kind = OPK_CR; o->reg = (uint8_t)(r - X86_REG_CR0); o->size = 4;
+        return true;
+    }
+    if (r >= X86_REG_DR0 && r <= X86_REG_DR15) {
+        o->kind = OPK_DR; o->reg = (uint8_t)(r - X86_REG_DR0); o->size = 4;
+        return true;
+    }
+    return false;
+}
+
+static uint8_t gpr_of(x86_reg r)
+{
+    struct emu_operand o;
+    if (r == X86_REG_INVALID || r == X86_REG_EIZ || !map_reg(r, &o) || o.kind != OPK_REG)
+        return EMU_NOREG;
+    return o.reg;
+}
+
+static int seg_of_prefix(uint8_t p)
+{
+    switch (p) {
+    case 0x26: return ES_;
+    case 0x2E: return CS_;
+    case 0x36: return SS_;
+    case 0x3E: return DS_;
+    case 0x64: return FS_;
+    case 0x65: return GS_;
+    default: return -1;
+    }
+}
+
+static bool convert_op(const cs_x86_op *src, struct emu_operand *o, int seg_override)
+{
+    *o = (struct emu_operand){ .base = EMU_NOREG, .index = EMU_NOREG, .size = src->size };
+    switch (src->type) {
+    case X86_OP_REG:
+        return map_reg(src->reg, o);
+    case X86_OP_IMM:
+        o->kind = OPK_IMM;
+        o->disp = (int32_t)(src->size && src->size < 4
+                                ? ((uint64_t)src->imm & ((1ull << (src->size * 8)) - 1))
+                                : (uint64_t)src->imm);
+        return true;
+    case X86_OP_MEM: {
+        o->kind = OPK_MEM;
+        o->base = gpr_of(src->mem.base);
+        o->index = gpr_of(src->mem.index);
+        if ((src->mem.base != X86_REG_INVALID && o->base == EMU_NOREG) ||
+            (src->mem.index != X86_REG_INVALID && src->mem.index != X86_REG_EIZ &&
+             o->index == EMU_NOREG))
+            return false;       /* RIP-relative or other registers we do not have */
+        o->scale = src->mem.scale == 8 ? 3 : src->mem.scale == 4 ? 2 : src->mem.scale == 2 ? 1 : 0;
+        o->disp = (int32_t)src->mem.disp;
+        if (seg_override >= 0)
+            o->seg = (uint8_t)seg_override;
+        else
+            o->seg = (o->base == ESP_ || o->base == EBP_) ? SS_ : DS_;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static uint32_t raw_le(const uint8_t *p, unsigned n)
+{
+    uint32_t v = 0;
+    for (unsigned k = 0; k < n; k++)
+        v |= (uint32_t)p[k] << (8 * k);
+    return v;
+}
+
+/* Handler for a Capstone id; sub/flags filled in.  NULL: not ours. */
+static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t *b, bool code32)
+{
+    unsigned cc = i->op0 & 0xF;
+    unsigned strsz = (i->op0 & 1) ? i->opsz : 1;
+    switch (id) {
+    case X86_INS_ADD: i->sub = ALU_ADD; goto alu;
+    case X86_INS_OR:  i->sub = ALU_OR; goto alu;
+    case X86_INS_ADC: i->sub = ALU_ADC; goto alu;
+    case X86_INS_SBB: i->sub = ALU_SBB; goto alu;
+    case X86_INS_AND: i->sub = ALU_AND; goto alu;
+    case X86_INS_SUB: i->sub = ALU_SUB; goto alu;
+    case X86_INS_XOR: i->sub = ALU_XOR; goto alu;
+    case X86_INS_CMP: i->sub = ALU_CMP;
+    alu:
+        if (i->nops != 2)
+            return NULL;
+        if (code32 && i->op[0].kind == OPK_REG && i->op[0].size == 4) {
+            if (i->op[1].kind == OPK_REG && i->op[1].size == 4)
+                return h_alu_rr32;
+            if (i->op[1].kind == OPK_IMM)
+                return h_alu_ri32;
+        }
+        return h_alu;
+    case X86_INS_TEST: return h_test;
+    case X86_INS_INC: i->sub = 0; return h_incdec;
+    case X86_INS_DEC: i->sub = 1; return h_incdec;
+    case X86_INS_NEG: return h_neg;
+    case X86_INS_NOT: return h_not;
+    case X86_INS_ROL: i->sub = SH_ROL; return h_shift;
+    case X86_INS_ROR: i->sub = SH_ROR; return h_shift;
+    case X86_INS_RCL: i->sub = SH_RCL; return h_shift;
+    case X86_INS_RCR: i->sub = SH_RCR; return h_shift;
+    case X86_INS_SHL: case X86_INS_SAL: i->sub = SH_SHL; return h_shift;
+    case X86_INS_SHR: i->sub = SH_SHR; return h_shift;
+    case X86_INS_SAR: i->sub = SH_SAR; return h_shift;
+    case X86_INS_SHLD: i->sub = 0; return i->nops == 3 ? h_shxd : NULL;
+    case X86_INS_SHRD: i->sub = 1; return i->nops == 3 ? h_shxd : NULL;
+    case X86_INS_MUL: i->sub = 0; return h_mul1;
+    case X86_INS_IMUL: i->sub = 1; return i->nops == 1 ? h_mul1 : h_imul;
+    case X86_INS_DIV: i->sub = 0; return h_div;
+    case X86_INS_IDIV: i->sub = 1; return h_div;
+    case X86_INS_MOV:
+        if (i->nops != 2)
+            return NULL;
+        if (i->op[0].kind == OPK_SREG) {
+            i->ends = i->op[0].reg == SS_;
+            return h_mov_to_sreg;
+        }
+        if (i->op[1].kind == OPK_SREG)
+            return h_mov_from_sreg;
+        if (i->op[0].kind == OPK_CR) { i->sub = 0; i->ends = 1; return h_mov_cr; }
+        if (i->op[1].kind == OPK_CR) { i->sub = 1; return h_mov_cr; }
+        if (i->op[0].kind == OPK_DR) { i->sub = 0; return h_mov_dr; }
+        if (i->op[1].kind == OPK_DR) { i->sub = 1; return h_mov_dr; }
+        if (i->op[0].kind == OPK_REG && i->op[1].kind == OPK_REG && i->op[0].size == 4)
+            return h_mov_rr32;
+        if (i->op[0].kind == OPK_REG && i->op[1].kind == OPK_MEM)
+            return h_mov_load;
+        if (i->op[0].kind == OPK_MEM && i->op[1].kind != OPK_MEM)
+            return h_mov_store;
+        return h_mov;
+    case X86_INS_MOVZX: i->sub = 0; return h_movx;
+    case X86_INS_MOVSX: i->sub = 1; return h_movx;
+    case X86_INS_LEA: return i->op[1].kind == OPK_MEM ? h_lea : NULL;
+    case X86_INS_XCHG: return h_xchg;
+    case X86_INS_XADD: return h_xadd;
+    case X86_INS_CMPXCHG: return h_cmpxchg;
+    case X86_INS_CMPXCHG8B: return h_cmpxchg8b;
+    case X86_INS_BSWAP: return h_bswap;
+    case X86_INS_CBW: case X86_INS_CWDE: return h_cbw;
+    case X86_INS_CWD: case X86_INS_CDQ: return h_cwd;
+    case X86_INS_XLATB: return h_xlat;
+    case X86_INS_LDS: i->sub = DS_; return h_lxs;
+    case X86_INS_LES: i->sub = ES_; return h_lxs;
+    case X86_INS_LFS: i->sub = FS_; return h_lxs;
+    case X86_INS_LGS: i->sub = GS_; return h_lxs;
+    case X86_INS_LSS: i->sub = SS_; i->ends = 1; return h_lxs;
+    case X86_INS_PUSH:
+        /* Quirk 5: the operand size is ours, immediates pushed at opsz. */
+        if (i->op[0].kind == OPK_IMM)
+            i->op[0].disp = (int32_t)((uint32_t)i->op[0].disp & size_mask(i->opsz));
+        if (i->op[0].kind == OPK_REG && i->op[0].size == 4 && i->opsz == 4 && i->op[0].reg != ESP_)
+            return h_push_r32;
+        return h_push;
+    case X86_INS_POP:
+        if (i->op[0].kind == OPK_SREG)
+            i->ends = i->op[0].reg == SS_;
+        if (i->op[0].kind == OPK_REG && i->op[0].size == 4 && i->opsz == 4)
+            return h_pop_r32;
+        return h_pop;
+    case X86_INS_PUSHAW: case X86_INS_PUSHAL: return h_pusha;
+    case X86_INS_POPAW: case X86_INS_POPAL: return h_popa;
+    case X86_INS_PUSHF: case X86_INS_PUSHFD: return h_pushf;
+    case X86_INS_POPF: case X86_INS_POPFD: i->ends = 1; return h_popf;
+    case X86_INS_ENTER:
+        i->imm = raw_le(b + i->len - 3, 2);
+        i->imm2 = b[i->len - 1];
+        return h_enter;
+    case X86_INS_LEAVE: return h_leave;
+    case X86_INS_JMP:
+        i->ends = 1;
+        if (i->op0 == 0xE9 || i->op0 == 0xEB) {
+            i->imm = (uint32_t)i->op[0].disp;
+            return h_jmp;
+        }
+        return h_jmp_ind;
+    case X86_INS_JO: case X86_INS_JNO: case X86_INS_JB: case X86_INS_JAE:
+    case X86_INS_JE: case X86_INS_JNE: case X86_INS_JBE: case X86_INS_JA:
+    case X86_INS_JS: case X86_INS_JNS: case X86_INS_JP: case X86_INS_JNP:
+    case X86_INS_JL: case X86_INS_JGE: case X86_INS_JLE: case X86_INS_JG:
+        i->ends = 1;
+        i->sub = (uint8_t)cc;
+        i->imm = (uint32_t)i->op[0].disp;
+        return h_jcc;
+    case X86_INS_CALL:
+        i->ends = 1;
+        if (i->op0 == 0xE8) {
+            i->imm = (uint32_t)i->op[0].disp;
+            return h_call;
+        }
+        return h_call_ind;
+    case X86_INS_RET:
+        i->ends = 1;
+        i->imm = i->op0 == 0xC2 ? raw_le(b + i->len - 2, 2) : 0;
+        return h_ret;
+    case X86_INS_RETF: case X86_INS_RETFQ:
+        i->ends = 1;
+        i->imm = i->op0 == 0xCA ? raw_le(b + i->len - 2, 2) : 0;
+        return h_retf;
+    case X86_INS_IRET: case X86_INS_IRETD:
+        i->ends = 1;
+        return h_iret;
+    case X86_INS_LJMP: case X86_INS_LCALL:
+        i->ends = 1;
+        i->sub = id == X86_INS_LCALL;
+        if (i->op0 == 0xEA || i->op0 == 0x9A) {
+            /* Quirk 3: ptr16:16/32 from the raw bytes. */
+            i->imm2 = raw_le(b + i->len - 2, 2);
+            i->imm = raw_le(b + i->len - 2 - i->opsz, i->opsz);
+            return h_ljmp_ptr;
+        }
+        return h_ljmp_mem;
+    case X86_INS_LOOP: i->sub = 0; goto loop;
+    case X86_INS_LOOPE: i->sub = 1; goto loop;
+    case X86_INS_LOOPNE: i->sub = 2; goto loop;
+    case X86_INS_JCXZ: case X86_INS_JECXZ: i->sub = 3;
+    loop:
+        i->ends = 1;
+        i->imm = (uint32_t)i->op[0].disp;
+        return h_loop;
+    case X86_INS_INT: i->ends = 1; i->imm = b[i->len - 1]; return h_int;
+    case X86_INS_INT3: i->ends = 1; return h_int3;
+    case X86_INS_INTO: i->ends = 1; return h_into;
+    case X86_INS_BOUND: return h_bound;
+    case X86_INS_SETO: case X86_INS_SETNO: case X86_INS_SETB: case X86_INS_SETAE:
+    case X86_INS_SETE: case X86_INS_SETNE: case X86_INS_SETBE: case X86_INS_SETA:
+    case X86_INS_SETS: case X86_INS_SETNS: case X86_INS_SETP: case X86_INS_SETNP:
+    case X86_INS_SETL: case X86_INS_SETGE: case X86_INS_SETLE: case X86_INS_SETG:
+        i->sub = (uint8_t)cc;
+        i->op[0].size = 1;
+        return h_setcc;
+    case X86_INS_CMOVO: case X86_INS_CMOVNO: case X86_INS_CMOVB: case X86_INS_CMOVAE:
+    case X86_INS_CMOVE: case X86_INS_CMOVNE: case X86_INS_CMOVBE: case X86_INS_CMOVA:
+    case X86_INS_CMOVS: case X86_INS_CMOVNS: case X86_INS_CMOVP: case X86_INS_CMOVNP:
+    case X86_INS_CMOVL: case X86_INS_CMOVGE: case X86_INS_CMOVLE: case X86_INS_CMOVG:
+        i->sub = (uint8_t)cc;
+        return h_cmovcc;
+    case X86_INS_BT: i->sub = 0; return h_bt;
+    case X86_INS_BTS: i->sub = 1; return h_bt;
+    case X86_INS_BTR: i->sub = 2; return h_bt;
+    case X86_INS_BTC: i->sub = 3; return h_bt;
+    case X86_INS_BSF: i->sub = 0; return h_bsf;
+    case X86_INS_BSR: i->sub = 1; return h_bsf;
+    case X86_INS_CLC: i->sub = 0; return h_flagop;
+    case X86_INS_STC: i->sub = 1; return h_flagop;
+    case X86_INS_CMC: i->sub = 2; return h_flagop;
+    case X86_INS_CLD: i->sub = 3; return h_flagop;
+    case X86_INS_STD: i->sub = 4; return h_flagop;
+    case X86_INS_CLI: i->ends = 1; return h_cli;
+    case X86_INS_STI: i->ends = 1; return h_sti;
+    case X86_INS_LAHF: return h_lahf;
+    case X86_INS_SAHF: return h_sahf;
+    case X86_INS_DAA: i->sub = 0; return h_daa;
+    case X86_INS_DAS: i->sub = 1; return h_daa;
+    case X86_INS_AAA: i->sub = 0; return h_aaa;
+    case X86_INS_AAS: i->sub = 1; return h_aaa;
+    case X86_INS_AAM: i->imm = i->len >= 2 ? b[i->len - 1] : 10; return h_aam;
+    case X86_INS_AAD: i->imm = i->len >= 2 ? b[i->len - 1] : 10; return h_aad;
+    case X86_INS_MOVSB: case X86_INS_MOVSW: case X86_INS_MOVSD:
+        if (i->op0 != 0xA4 && i->op0 != 0xA5)
+            return NULL;    /* SSE MOVSD shares the id */
+        i->sub = (uint8_t)strsz;
+        return h_movs;
+    case X86_INS_STOSB: case X86_INS_STOSW: case X86_INS_STOSD:
+        i->sub = (uint8_t)strsz;
+        return h_stos;
+    case X86_INS_LODSB: case X86_INS_LODSW: case X86_INS_LODSD:
+        i->sub = (uint8_t)strsz;
+        return h_lods;
+    case X86_INS_CMPSB: case X86_INS_CMPSW: case X86_INS_CMPSD:
+        if (i->op0 != 0xA6 && i->op0 != 0xA7)
+            return NULL;
+        i->sub = (uint8_t)strsz;
+        return h_cmps;
+    case X86_INS_SCASB: case X86_INS_SCASW: case X86_INS_SCASD:
+        i->sub = (uint8_t)strsz;
+        return h_scas;
+    case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
+        i->sub = (uint8_t)strsz;
+        i->ends = 1;
+        return h_ins;
+    case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
+        i->sub = (uint8_t)strsz;
+        i->ends = 1;
+        return h_outs;
+    case X86_INS_IN: case X86_INS_OUT:
+        /* Quirk 6: size and port form from the opcode. */
+        i->sub = (uint8_t)strsz;
+        i->ends = 1;
+        if (i->op0 == 0xE4 || i->op0 == 0xE5 || i->op0 == 0xE6 || i->op0 == 0xE7) {
+            i->imm = b[i->len - 1];
+            i->imm2 = 1;
+        }
+        return id == X86_INS_IN ? h_in : h_out;
+    case X86_INS_NOP: case X86_INS_PAUSE: case X86_INS_WBINVD: case X86_INS_INVD:
+    case X86_INS_PREFETCH: case X86_INS_PREFETCHT0: case X86_INS_PREFETCHT1:
+    case X86_INS_PREFETCHT2: case X86_INS_PREFETCHNTA: case X86_INS_PREFETCHW:
+    case X86_INS_ENDBR32: case X86_INS_LFENCE: case X86_INS_MFENCE: case X86_INS_SFENCE:
+        return h_nop;
+    case X86_INS_HLT: i->ends = 1; return h_hlt;
+    case X86_INS_LGDT: i->sub = 0; i->ends = 1; return h_lgdt;
+    case X86_INS_LIDT: i->sub = 1; i->ends = 1; return h_lgdt;
+    case X86_INS_SGDT: i->sub = 0; return h_sgdt;
+    case X86_INS_SIDT: i->sub = 1; return h_sgdt;
+    case X86_INS_LLDT: i->ends = 1; return h_lldt;
+    case X86_INS_LTR: i->ends = 1; return h_ltr;
+    case X86_INS_SLDT: i->sub = 0; return h_sldt;
+    case X86_INS_STR: i->sub = 1; return h_sldt;
+    case X86_INS_SMSW: return h_smsw;
+    case X86_INS_LMSW: i->ends = 1; return h_lmsw;
+    case X86_INS_CLTS: return h_clts;
+    case X86_INS_INVLPG: i->ends = 1; return h_invlpg;
+    case X86_INS_CPUID: return h_cpuid;
+    case X86_INS_RDTSC: return h_rdtsc;
+    case X86_INS_RDMSR: return h_rdmsr;
+    case X86_INS_WRMSR: i->ends = 1; return h_wrmsr;
+    case X86_INS_LAR: i->sub = 0; return h_larlsl;
+    case X86_INS_LSL: i->sub = 1; return h_larlsl;
+    case X86_INS_VERR: i->sub = 0; return h_verrw;
+    case X86_INS_VERW: i->sub = 1; return h_verrw;
+    case X86_INS_ARPL: return h_arpl;
+    case X86_INS_WAIT: return h_fwait;
+    case X86_INS_FNINIT: return h_fninit;
+    case X86_INS_FNSTSW: return h_fnstsw;
+    case X86_INS_FNSTCW: return h_fnstcw;
+    case X86_INS_FLDCW: return h_fldcw;
+    case X86_INS_UD2: return h_ud;
+    default:
+        if (i->op0 >= 0xD8 && i->op0 <= 0xDF && b[0] != 0x0F)
+            return h_fpu_other;
+        return NULL;
+    }
+}
+
+unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, uint32_t eip,
+                    bool code32, struct emu_insn *out)
+{
+    csh h = code32 ? d->h32 : d->h16;
+    cs_insn *ci = code32 ? d->insn32 : d->insn16;
+    const uint8_t *p = bytes;
+    size_t sz = len;
+    uint64_t addr = eip;
+    if (!cs_disasm_iter(h, &p, &sz, &addr, ci))
+        return 0;
+    const cs_x86 *x = &ci->detail->x86;
+    struct emu_insn *i = out;
+    *i = (struct emu_insn){ .len = (uint8_t)ci->size, .id = (uint16_t)ci->id };
+    i->opsz = code32 ? 4 : 2;
+    if (x->prefix[2] == 0x66)
+        i->opsz ^= 6;
+    i->adsz = code32 ? 4 : 2;
+    if (x->prefix[3] == 0x67)
+        i->adsz ^= 6;
+    i->rep = x->prefix[0] == 0xF3 ? EMU_REP : x->prefix[0] == 0xF2 ? EMU_REPNE : 0;
+    int ovr = seg_of_prefix(x->prefix[1]);
+    i->seg = ovr >= 0 ? (uint8_t)ovr : DS_;
+    i->op0 = x->opcode[0] == 0x0F ? x->opcode[1] : x->opcode[0];
+    unsigned n = x->op_count > 3 ? 3 : x->op_count;
+    bool ok = true;
+    for (unsigned k = 0; k < n; k++)
+        ok = ok && convert_op(&x->operands[k], &i->op[k], ovr);
+    i->nops = (uint8_t)n;
+    /* Quirk 1: relative branch targets -> displacement from the next insn. */
+    bool rel = (i->op0 >= 0x70 && i->op0 <= 0x7F && x->opcode[0] != 0x0F) ||
+               (x->opcode[0] == 0x0F && i->op0 >= 0x80 && i->op0 <= 0x8F) ||
+               (x->opcode[0] >= 0xE0 && x->opcode[0] <= 0xE3) || x->opcode[0] == 0xE8 ||
+               x->opcode[0] == 0xE9 || x->opcode[0] == 0xEB;
+    if (rel && n == 1 && i->op[0].kind == OPK_IMM)
+        i->op[0].disp = (int32_t)((uint32_t)x->operands[0].imm - (eip + i->len));
+    /* Quirk 4: immediates to the destination's size. */
+    if (!rel && n >= 2 && i->op[n - 1].kind == OPK_IMM && i->op[0].kind != OPK_IMM)
+        i->op[n - 1].disp = (int32_t)((uint32_t)x->operands[n - 1].imm &
+                                      size_mask(i->op[0].size ? i->op[0].size : 4));
+    emu_handler fn = ok ? select_handler(ci->id, i, bytes, code32) : NULL;
+    if (!fn)
+        fn = h_unimpl;
+    /* Quirk 7: LOCK only on read-modify-write memory forms. */
+    if (x->prefix[0] == 0xF0) {
+        bool lockable = i->nops >= 1 && i->op[0].kind == OPK_MEM &&
+                        (fn == h_alu || fn == h_incdec || fn == h_neg || fn == h_not ||
+                         fn == h_xchg || fn == h_xadd || fn == h_cmpxchg || fn == h_cmpxchg8b ||
+                         fn == h_bt) && !(fn == h_alu && i->sub == ALU_CMP) &&
+                        !(fn == h_bt && i->sub == 0);
+        if (!lockable)
+            fn = h_ud;
+    }
+    i->fn = fn;
+    if (fn == h_unimpl || fn == h_ud || fn == h_fpu_other)
+        i->ends = 1;
+    return i->len;
+}
+
+bool emu_insn_ends_block(const struct emu_insn *i)
+{
+    return i->ends;
+}

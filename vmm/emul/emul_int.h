@@ -1,0 +1,217 @@
+/* Internals shared by the emulator's files: memory access fast paths,
+ * lazy flags, exceptions.  Not for use outside vmm/emul/. */
+#ifndef MINUS1_EMUL_INT_H
+#define MINUS1_EMUL_INT_H
+
+#include <string.h>
+
+#include "emul.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+enum { ES_ = 0, CS_ = 1, SS_ = 2, DS_ = 3, FS_ = 4, GS_ = 5 };
+enum { EAX_, ECX_, EDX_, EBX_, ESP_, EBP_, ESI_, EDI_ };
+
+#define F_CF 0x0001u
+#define F_PF 0x0004u
+#define F_AF 0x0010u
+#define F_ZF 0x0040u
+#define F_SF 0x0080u
+#define F_TF 0x0100u
+#define F_IF 0x0200u
+#define F_DF 0x0400u
+#define F_OF 0x0800u
+#define F_IOPL 0x3000u
+#define F_NT 0x4000u
+#define F_RF 0x10000u
+#define F_VM 0x20000u
+#define F_AC 0x40000u
+#define F_ID 0x200000u
+#define F_ARITH (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
+
+enum { EXC_DE = 0, EXC_DB = 1, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6, EXC_NM = 7,
+       EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14,
+       EXC_MF = 16, EXC_AC = 17 };
+
+/* ---- exceptions (cpu.c) ---- */
+_Noreturn void emu_raise(struct emu_cpu *c, int vec, uint32_t err, bool has_err);
+#define RAISE_GP(c, e) emu_raise((c), EXC_GP, (e), true)
+#define RAISE_UD(c) emu_raise((c), EXC_UD, 0, false)
+_Noreturn void emu_unimplemented(struct emu_cpu *c, const char *what);
+
+/* ---- memory (cpu.c) ---- */
+uint32_t emu_lin_read_slow(struct emu_cpu *c, uint32_t lin, unsigned size, unsigned acc);
+void emu_lin_write_slow(struct emu_cpu *c, uint32_t lin, unsigned size, uint32_t val);
+_Noreturn void emu_seg_fault(struct emu_cpu *c, int seg);
+/* System (descriptor table, TSS) accesses: always supervisor. */
+uint32_t emu_sys_read(struct emu_cpu *c, uint32_t lin, unsigned size);
+void emu_sys_write(struct emu_cpu *c, uint32_t lin, unsigned size, uint32_t val);
+
+static inline uint32_t ld_host(const uint8_t *p, unsigned size)
+{
+    if (size == 1)
+        return *p;
+    if (size == 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline void st_host(uint8_t *p, unsigned size, uint32_t v)
+{
+    if (size == 1)
+        *p = (uint8_t)v;
+    else if (size == 2) {
+        uint16_t w = (uint16_t)v;
+        memcpy(p, &w, 2);
+    } else
+        memcpy(p, &v, 4);
+}
+
+static inline uint32_t lin_read(struct emu_cpu *c, uint32_t lin, unsigned size)
+{
+    struct tlb_entry *e = tlb_slot(&c->tlb, lin);
+    if (likely(e->tag_read == (lin & ~0xFFFu) && (lin & 0xFFF) <= 4096 - size))
+        return ld_host((const uint8_t *)(uintptr_t)(lin + e->addend), size);
+    return emu_lin_read_slow(c, lin, size, 0);
+}
+
+static inline void lin_write(struct emu_cpu *c, uint32_t lin, unsigned size, uint32_t v)
+{
+    struct tlb_entry *e = tlb_slot(&c->tlb, lin);
+    if (likely(e->tag_write == (lin & ~0xFFFu) && (lin & 0xFFF) <= 4096 - size)) {
+        st_host((uint8_t *)(uintptr_t)(lin + e->addend), size, v);
+        return;
+    }
+    emu_lin_write_slow(c, lin, size, v);
+}
+
+static inline uint32_t seg_lin(struct emu_cpu *c, int seg, uint32_t off, unsigned size,
+                               bool write)
+{
+    const struct emu_seg *s = &c->seg[seg];
+    if (unlikely(!(write ? s->wr : s->rd) || off < s->lo ||
+                 (uint64_t)off + size - 1 > s->hi))
+        emu_seg_fault(c, seg);
+    return s->base + off;
+}
+
+static inline uint32_t rd_mem(struct emu_cpu *c, int seg, uint32_t off, unsigned size)
+{
+    return lin_read(c, seg_lin(c, seg, off, size, false), size);
+}
+
+static inline void wr_mem(struct emu_cpu *c, int seg, uint32_t off, unsigned size, uint32_t v)
+{
+    lin_write(c, seg_lin(c, seg, off, size, true), size, v);
+}
+
+/* ---- registers ---- */
+static inline uint32_t size_mask(unsigned size)
+{
+    return size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
+}
+
+static inline uint32_t get_reg(const struct emu_cpu *c, unsigned reg, unsigned size)
+{
+    if (size == 4)
+        return c->r[reg];
+    if (size == 2)
+        return c->r[reg] & 0xFFFF;
+    return reg < 4 ? c->r[reg] & 0xFF : (c->r[reg - 4] >> 8) & 0xFF;
+}
+
+static inline void set_reg(struct emu_cpu *c, unsigned reg, unsigned size, uint32_t v)
+{
+    if (size == 4)
+        c->r[reg] = v;
+    else if (size == 2)
+        c->r[reg] = (c->r[reg] & 0xFFFF0000u) | (v & 0xFFFF);
+    else if (reg < 4)
+        c->r[reg] = (c->r[reg] & 0xFFFFFF00u) | (v & 0xFF);
+    else
+        c->r[reg - 4] = (c->r[reg - 4] & 0xFFFF00FFu) | ((v & 0xFF) << 8);
+}
+
+/* ---- lazy flags (flags.c) ---- */
+static inline void set_lf(struct emu_cpu *c, uint8_t op, unsigned size, uint32_t res,
+                          uint32_t a, uint32_t b)
+{
+    c->lf.op = op;
+    c->lf.size = (uint8_t)size;
+    c->lf.res = res;
+    c->lf.a = a;
+    c->lf.b = b;
+}
+bool emu_cf(const struct emu_cpu *c);
+bool emu_zf(const struct emu_cpu *c);
+bool emu_sf(const struct emu_cpu *c);
+bool emu_of(const struct emu_cpu *c);
+bool emu_pf(const struct emu_cpu *c);
+bool emu_af(const struct emu_cpu *c);
+bool emu_cond(const struct emu_cpu *c, unsigned cc);
+/* Folds lazy flags into c->eflags (lf.op becomes LF_NONE). */
+void emu_flags_fold(struct emu_cpu *c);
+/* Writes EFLAGS as POPF/IRET do, with the mask of bits allowed to change. */
+void emu_write_eflags(struct emu_cpu *c, uint32_t v, uint32_t mask);
+static inline bool parity8(uint32_t v) { return !__builtin_parity(v & 0xFF); }
+
+/* ---- system (sys.c) ---- */
+void emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel);
+void emu_seg_from_desc(struct emu_seg *s, uint16_t sel, uint32_t lo, uint32_t hi);
+void emu_seg_real(struct emu_seg *s, uint16_t sel);
+void emu_seg_update_rights(struct emu_seg *s);
+void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint32_t off, unsigned opsz, bool call,
+                  uint32_t ret_eip);
+void emu_far_return(struct emu_cpu *c, unsigned opsz, uint16_t pop_bytes);
+void emu_iret(struct emu_cpu *c, unsigned opsz);
+/* Delivers vector vec; ret_eip is what is pushed.  soft: INT n (DPL check). */
+void emu_do_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint32_t err,
+                      uint32_t ret_eip);
+void emu_set_cpl(struct emu_cpu *c, uint8_t cpl);
+void emu_write_cr(struct emu_cpu *c, int n, uint32_t v);
+bool emu_rdmsr(struct emu_cpu *c, uint32_t idx, uint64_t *v);
+bool emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v);
+void emu_cpuid(struct emu_cpu *c);
+bool emu_io_allowed(struct emu_cpu *c, uint16_t port, unsigned size);
+
+/* ---- stack helpers (ops.c uses; sys.c too) ---- */
+static inline uint32_t sp_mask(const struct emu_cpu *c)
+{
+    return c->seg[SS_].db ? 0xFFFFFFFFu : 0xFFFF;
+}
+static inline void push(struct emu_cpu *c, unsigned size, uint32_t v)
+{
+    uint32_t m = sp_mask(c), sp = (c->r[ESP_] - size) & m;
+    wr_mem(c, SS_, sp, size, v);
+    c->r[ESP_] = (c->r[ESP_] & ~m) | sp;
+}
+static inline uint32_t pop(struct emu_cpu *c, unsigned size)
+{
+    uint32_t m = sp_mask(c), sp = c->r[ESP_] & m;
+    uint32_t v = rd_mem(c, SS_, sp, size);
+    c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + size) & m);
+    return v;
+}
+
+/* ---- decoding (decode.c) ---- */
+struct emu_decoder;
+struct emu_decoder *emu_decoder_new(void);
+void emu_decoder_free(struct emu_decoder *d);
+/* Decodes one instruction of bytes[0..len) at address eip in 16/32-bit
+ * mode.  Returns the length, 0 if undecodable (the insn then raises #UD). */
+unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, uint32_t eip,
+                    bool code32, struct emu_insn *out);
+/* Ends a block after this instruction? */
+bool emu_insn_ends_block(const struct emu_insn *i);
+
+/* Handlers referenced by decode.c (ops.c). */
+#define H(name) void name(struct emu_cpu *c, const struct emu_insn *i)
+H(h_ud);
+
+#endif

@@ -1,0 +1,1492 @@
+/* Instruction handlers.  Each one runs with c->eip at the instruction and
+ * commits the next EIP only at its end, after every access that can
+ * fault, so a fault restarts the instruction cleanly. */
+#include "ops.h"
+
+#include <stdio.h>
+
+#include "emul_int.h"
+
+/* ---- operand access ---- */
+
+static inline uint32_t ea(const struct emu_cpu *c, const struct emu_operand *o, unsigned adsz)
+{
+    uint32_t a = (uint32_t)o->disp;
+    if (o->base != EMU_NOREG)
+        a += c->r[o->base];
+    if (o->index != EMU_NOREG)
+        a += c->r[o->index] << o->scale;
+    return adsz == 2 ? a & 0xFFFF : a;
+}
+
+static inline uint32_t rd_op(struct emu_cpu *c, const struct emu_insn *i, unsigned k)
+{
+    const struct emu_operand *o = &i->op[k];
+    switch (o->kind) {
+    case OPK_REG: return get_reg(c, o->reg, o->size);
+    case OPK_IMM: return (uint32_t)o->disp;
+    case OPK_MEM: return rd_mem(c, o->seg, ea(c, o, i->adsz), o->size);
+    case OPK_SREG: return c->seg[o->reg].sel;
+    default: return 0;
+    }
+}
+
+static inline void wr_op(struct emu_cpu *c, const struct emu_insn *i, unsigned k, uint32_t v)
+{
+    const struct emu_operand *o = &i->op[k];
+    if (o->kind == OPK_REG)
+        set_reg(c, o->reg, o->size, v);
+    else if (o->kind == OPK_MEM)
+        wr_mem(c, o->seg, ea(c, o, i->adsz), o->size, v);
+}
+
+/* Read-modify-write destination: resolves the address once. */
+struct rmw { bool mem; uint32_t lin; };
+
+static inline uint32_t rmw_read(struct emu_cpu *c, const struct emu_insn *i, struct rmw *w,
+                                bool write)
+{
+    const struct emu_operand *o = &i->op[0];
+    if (o->kind == OPK_REG) {
+        w->mem = false;
+        return get_reg(c, o->reg, o->size);
+    }
+    w->mem = true;
+    w->lin = seg_lin(c, o->seg, ea(c, o, i->adsz), o->size, write);
+    return lin_read(c, w->lin, o->size);
+}
+
+static inline void rmw_write(struct emu_cpu *c, const struct emu_insn *i, const struct rmw *w,
+                             uint32_t v)
+{
+    if (w->mem)
+        lin_write(c, w->lin, i->op[0].size, v);
+    else
+        set_reg(c, i->op[0].reg, i->op[0].size, v);
+}
+
+static inline void next(struct emu_cpu *c, const struct emu_insn *i)
+{
+    c->eip += i->len;
+    if (!c->seg[CS_].db)
+        c->eip &= 0xFFFF;
+}
+
+static inline uint32_t next_eip(const struct emu_cpu *c, const struct emu_insn *i)
+{
+    uint32_t e = c->eip + i->len;
+    return c->seg[CS_].db ? e : e & 0xFFFF;
+}
+
+static inline void jump_to(struct emu_cpu *c, const struct emu_insn *i, uint32_t target)
+{
+    if (i->opsz == 2)
+        target &= 0xFFFF;
+    if (c->pe && target > c->seg[CS_].limit)
+        RAISE_GP(c, 0);
+    c->eip = target;
+}
+
+static inline uint32_t sext(uint32_t v, unsigned size)
+{
+    return size == 1 ? (uint32_t)(int32_t)(int8_t)v
+         : size == 2 ? (uint32_t)(int32_t)(int16_t)v : v;
+}
+
+static void set_szp(struct emu_cpu *c, uint32_t res, unsigned sz, bool cf, bool of, bool af)
+{
+    emu_flags_fold(c);
+    uint32_t f = c->eflags & ~F_ARITH;
+    res &= size_mask(sz);
+    f |= cf ? F_CF : 0;
+    f |= of ? F_OF : 0;
+    f |= af ? F_AF : 0;
+    f |= res == 0 ? F_ZF : 0;
+    f |= (res >> (sz * 8 - 1)) & 1 ? F_SF : 0;
+    f |= parity8(res) ? F_PF : 0;
+    c->eflags = f;
+}
+
+static inline void set_flag(struct emu_cpu *c, uint32_t flag, bool v)
+{
+    emu_flags_fold(c);
+    c->eflags = v ? c->eflags | flag : c->eflags & ~flag;
+}
+
+/* ---- ALU ---- */
+
+static inline uint32_t alu(struct emu_cpu *c, unsigned op, unsigned sz, uint32_t a, uint32_t b)
+{
+    uint32_t r, m = size_mask(sz);
+    switch (op) {
+    case ALU_ADD: r = (a + b) & m; set_lf(c, LF_ADD, sz, r, a, b); break;
+    case ALU_OR:  r = a | b; set_lf(c, LF_LOGIC, sz, r, a, b); break;
+    case ALU_ADC: {
+        uint32_t cf = emu_cf(c);
+        r = (a + b + cf) & m;
+        set_lf(c, LF_ADC, sz, r, a, b);
+        break;
+    }
+    case ALU_SBB: {
+        uint32_t cf = emu_cf(c);
+        r = (a - b - cf) & m;
+        set_lf(c, LF_SBB, sz, r, a, b);
+        break;
+    }
+    case ALU_AND: r = a & b; set_lf(c, LF_LOGIC, sz, r, a, b); break;
+    case ALU_XOR: r = a ^ b; set_lf(c, LF_LOGIC, sz, r, a, b); break;
+    default:      r = (a - b) & m; set_lf(c, LF_SUB, sz, r, a, b); break;    /* SUB, CMP */
+    }
+    return r;
+}
+
+H(h_alu)
+{
+    unsigned sz = i->op[0].size;
+    uint32_t b = rd_op(c, i, 1) & size_mask(sz);
+    struct rmw w;
+    uint32_t a = rmw_read(c, i, &w, i->sub != ALU_CMP);
+    uint32_t r = alu(c, i->sub, sz, a, b);
+    if (i->sub != ALU_CMP)
+        rmw_write(c, i, &w, r);
+    next(c, i);
+}
+
+/* Fast forms: register destination, register or immediate source. */
+H(h_alu_rr32)
+{
+    uint32_t a = c->r[i->op[0].reg], b = c->r[i->op[1].reg];
+    uint32_t r = alu(c, i->sub, 4, a, b);
+    if (i->sub != ALU_CMP)
+        c->r[i->op[0].reg] = r;
+    c->eip += i->len;
+}
+
+H(h_alu_ri32)
+{
+    uint32_t a = c->r[i->op[0].reg], b = (uint32_t)i->op[1].disp;
+    uint32_t r = alu(c, i->sub, 4, a, b);
+    if (i->sub != ALU_CMP)
+        c->r[i->op[0].reg] = r;
+    c->eip += i->len;
+}
+
+H(h_test)
+{
+    unsigned sz = i->op[0].size;
+    uint32_t r = rd_op(c, i, 0) & rd_op(c, i, 1) & size_mask(sz);
+    set_lf(c, LF_LOGIC, sz, r, 0, 0);
+    next(c, i);
+}
+
+H(h_incdec)
+{
+    unsigned sz = i->op[0].size;
+    struct rmw w;
+    uint32_t a = rmw_read(c, i, &w, true);
+    bool cf = emu_cf(c);
+    uint32_t r = (i->sub ? a - 1 : a + 1) & size_mask(sz);
+    rmw_write(c, i, &w, r);
+    c->eflags = (c->eflags & ~F_CF) | (cf ? F_CF : 0);
+    set_lf(c, i->sub ? LF_DEC : LF_INC, sz, r, a, 1);
+    next(c, i);
+}
+
+H(h_neg)
+{
+    unsigned sz = i->op[0].size;
+    struct rmw w;
+    uint32_t a = rmw_read(c, i, &w, true);
+    uint32_t r = (0u - a) & size_mask(sz);
+    rmw_write(c, i, &w, r);
+    set_lf(c, LF_SUB, sz, r, 0, a);
+    next(c, i);
+}
+
+H(h_not)
+{
+    struct rmw w;
+    uint32_t a = rmw_read(c, i, &w, true);
+    rmw_write(c, i, &w, ~a);
+    next(c, i);
+}
+
+/* ---- shifts and rotates ---- */
+
+static unsigned shift_count(struct emu_cpu *c, const struct emu_insn *i)
+{
+    if (i->nops < 2)
+        return 1;
+    return rd_op(c, i, 1) & 0x1F;
+}
+
+H(h_shift)
+{
+    unsigned sz = i->op[0].size, bits = sz * 8, n = shift_count(c, i);
+    uint32_t m = size_mask(sz);
+    struct rmw w;
+    uint32_t a = rmw_read(c, i, &w, true) & m, r;
+    if (n == 0) {
+        next(c, i);
+        return;
+    }
+    bool cf, of;
+    emu_flags_fold(c);
+    switch (i->sub) {
+    case SH_ROL: {
+        unsigned k = n % bits;
+        r = k ? ((a << k) | (a >> (bits - k))) & m : a;
+        cf = r & 1;
+        of = ((r >> (bits - 1)) & 1) ^ cf;
+        rmw_write(c, i, &w, r);
+        c->eflags = (c->eflags & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | (of ? F_OF : 0);
+        next(c, i);
+        return;
+    }
+    case SH_ROR: {
+        unsigned k = n % bits;
+        r = k ? ((a >> k) | (a << (bits - k))) & m : a;
+        cf = (r >> (bits - 1)) & 1;
+        of = cf ^ ((r >> (bits - 2)) & 1);
+        rmw_write(c, i, &w, r);
+        c->eflags = (c->eflags & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | (of ? F_OF : 0);
+        next(c, i);
+        return;
+    }
+    case SH_RCL: case SH_RCR: {
+        unsigned k = n % (bits + 1);
+        uint64_t v = a, carry = c->eflags & F_CF;
+        for (unsigned t = 0; t < k; t++) {
+            if (i->sub == SH_RCL) {
+                uint64_t out = (v >> (bits - 1)) & 1;
+                v = ((v << 1) | carry) & m;
+                carry = out;
+            } else {
+                uint64_t out = v & 1;
+                v = (v >> 1) | (carry << (bits - 1));
+                carry = out;
+            }
+        }
+        r = (uint32_t)v;
+        cf = carry;
+        if (i->sub == SH_RCL)
+            of = ((r >> (bits - 1)) & 1) ^ cf;
+        else
+            of = ((r >> (bits - 1)) ^ (r >> (bits - 2))) & 1;
+        rmw_write(c, i, &w, r);
+        c->eflags = (c->eflags & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | (of ? F_OF : 0);
+        next(c, i);
+        return;
+    }
+    case SH_SHL:
+        r = n < 32 ? (a << n) & m : 0;
+        cf = n <= bits ? (a >> (bits - n)) & 1 : 0;
+        of = ((r >> (bits - 1)) & 1) ^ cf;
+        break;
+    case SH_SHR:
+        r = n < 32 ? a >> n : 0;
+        cf = (a >> (n - 1)) & 1;
+        of = (a >> (bits - 1)) & 1;
+        break;
+    default: {  /* SAR */
+        int32_t s = (int32_t)sext(a, sz);
+        r = (uint32_t)(s >> (n < 32 ? n : 31)) & m;
+        cf = (s >> (n - 1 < 31 ? n - 1 : 31)) & 1;
+        of = false;
+        break;
+    }
+    }
+    rmw_write(c, i, &w, r);
+    set_szp(c, r, sz, cf, of, false);
+    next(c, i);
+}
+
+H(h_shxd)
+{
+    unsigned sz = i->op[0].size, bits = sz * 8, n = rd_op(c, i, 2) & 0x1F;
+    uint32_t m = size_mask(sz);
+    uint32_t src = rd_op(c, i, 1) & m;
+    struct rmw w;
+    uint32_t a = rmw_read(c, i, &w, true) & m, r;
+    if (n == 0) {
+        next(c, i);
+        return;
+    }
+    bool cf;
+    if (i->sub == 0) {      /* SHLD */
+        uint64_t v = ((uint64_t)a << bits) | src;
+        if (n > bits) {     /* undefined for 16-bit; mimic a 32-bit funnel */
+            v = ((uint64_t)src << bits) | a;
+            n -= bits;
+        }
+        r = (uint32_t)(v >> (bits - n)) & m;
+        cf = (v >> (2 * bits - n)) & 1;
+    } else {                /* SHRD */
+        uint64_t v = ((uint64_t)src << bits) | a;
+        if (n > bits) {
+            v = ((uint64_t)a << bits) | src;
+            n -= bits;
+        }
+        r = (uint32_t)(v >> n) & m;
+        cf = (v >> (n - 1)) & 1;
+    }
+    bool of = ((r ^ a) >> (bits - 1)) & 1;
+    rmw_write(c, i, &w, r);
+    set_szp(c, r, sz, cf, of, false);
+    next(c, i);
+}
+
+/* ---- multiply / divide ---- */
+
+H(h_mul1)   /* MUL / IMUL with one operand (sub: 0 MUL, 1 IMUL) */
+{
+    unsigned sz = i->op[0].size;
+    uint32_t b = rd_op(c, i, 0);
+    uint32_t m = size_mask(sz);
+    uint64_t r;
+    bool ovf;
+    if (i->sub == 0) {
+        r = (uint64_t)(get_reg(c, EAX_, sz) & m) * (b & m);
+        ovf = (r >> (sz * 8)) != 0;
+    } else {
+        int64_t p = (int64_t)(int32_t)sext(get_reg(c, EAX_, sz), sz) * (int32_t)sext(b, sz);
+        r = (uint64_t)p;
+        int64_t lo = (int64_t)(int32_t)sext((uint32_t)p & m, sz);
+        ovf = lo != p;
+    }
+    if (sz == 1) {
+        set_reg(c, EAX_, 2, (uint32_t)r);
+    } else {
+        set_reg(c, EAX_, sz, (uint32_t)r);
+        set_reg(c, EDX_, sz, (uint32_t)(r >> (sz * 8)));
+    }
+    set_szp(c, (uint32_t)r, sz, ovf, ovf, false);
+    next(c, i);
+}
+
+H(h_imul)   /* IMUL r, r/m [, imm] */
+{
+    unsigned sz = i->op[0].size;
+    int32_t a, b;
+    if (i->nops == 3) {
+        a = (int32_t)sext(rd_op(c, i, 1), sz);
+        b = (int32_t)sext(rd_op(c, i, 2), sz);
+    } else {
+        a = (int32_t)sext(rd_op(c, i, 0), sz);
+        b = (int32_t)sext(rd_op(c, i, 1), sz);
+    }
+    int64_t p = (int64_t)a * b;
+    uint32_t r = (uint32_t)p & size_mask(sz);
+    bool ovf = (int64_t)(int32_t)sext(r, sz) != p;
+    set_reg(c, i->op[0].reg, sz, r);
+    set_szp(c, r, sz, ovf, ovf, false);
+    next(c, i);
+}
+
+H(h_div)    /* sub: 0 DIV, 1 IDIV */
+{
+    unsigned sz = i->op[0].size, bits = sz * 8;
+    uint32_t m = size_mask(sz);
+    uint32_t d = rd_op(c, i, 0) & m;
+    if (d == 0)
+        emu_raise(c, EXC_DE, 0, false);
+    uint64_t n = sz == 1 ? get_reg(c, EAX_, 2)
+               : ((uint64_t)get_reg(c, EDX_, sz) << bits) | get_reg(c, EAX_, sz);
+    uint64_t q, rem;
+    if (i->sub == 0) {
+        q = n / d;
+        rem = n % d;
+        if (q > m)
+            emu_raise(c, EXC_DE, 0, false);
+    } else {
+        int64_t sn = sz == 4 ? (int64_t)n : (int64_t)(n << (64 - 2 * bits)) >> (64 - 2 * bits);
+        int64_t sd = (int32_t)sext(d, sz);
+        if (sd == -1 && sn == INT64_MIN)
+            emu_raise(c, EXC_DE, 0, false);
+        int64_t sq = sn / sd, sr = sn % sd;
+        int64_t lim = (int64_t)1 << (bits - 1);
+        if (sq >= lim || sq < -lim)
+            emu_raise(c, EXC_DE, 0, false);
+        q = (uint64_t)sq;
+        rem = (uint64_t)sr;
+    }
+    if (sz == 1) {
+        set_reg(c, EAX_, 1, (uint32_t)q);
+        set_reg(c, 4, 1, (uint32_t)rem);      /* AH */
+    } else {
+        set_reg(c, EAX_, sz, (uint32_t)q);
+        set_reg(c, EDX_, sz, (uint32_t)rem);
+    }
+    next(c, i);
+}
+
+/* ---- data movement ---- */
+
+H(h_mov) { wr_op(c, i, 0, rd_op(c, i, 1)); next(c, i); }
+
+H(h_mov_rr32) { c->r[i->op[0].reg] = c->r[i->op[1].reg]; c->eip += i->len; }
+
+H(h_mov_load)   /* mov reg, [mem] */
+{
+    set_reg(c, i->op[0].reg, i->op[0].size,
+            rd_mem(c, i->op[1].seg, ea(c, &i->op[1], i->adsz), i->op[1].size));
+    next(c, i);
+}
+
+H(h_mov_store)  /* mov [mem], reg/imm */
+{
+    const struct emu_operand *o = &i->op[1];
+    uint32_t v = o->kind == OPK_REG ? get_reg(c, o->reg, o->size) : (uint32_t)o->disp;
+    wr_mem(c, i->op[0].seg, ea(c, &i->op[0], i->adsz), i->op[0].size, v);
+    next(c, i);
+}
+
+H(h_mov_to_sreg)
+{
+    unsigned s = i->op[0].reg;
+    if (s == CS_)
+        RAISE_UD(c);
+    emu_load_seg(c, (int)s, (uint16_t)rd_op(c, i, 1));
+    if (s == SS_)
+        c->intr_shadow = true;
+    next(c, i);
+}
+
+H(h_mov_from_sreg)
+{
+    uint32_t v = c->seg[i->op[1].reg].sel;
+    if (i->op[0].kind == OPK_REG)
+        set_reg(c, i->op[0].reg, i->op[0].size, v);   /* r32: upper bits zero */
+    else
+        wr_mem(c, i->op[0].seg, ea(c, &i->op[0], i->adsz), 2, v);
+    next(c, i);
+}
+
+H(h_movx)   /* sub: 0 MOVZX, 1 MOVSX */
+{
+    uint32_t v = rd_op(c, i, 1);
+    if (i->sub)
+        v = sext(v, i->op[1].size);
+    set_reg(c, i->op[0].reg, i->op[0].size, v);
+    next(c, i);
+}
+
+H(h_lea)
+{
+    set_reg(c, i->op[0].reg, i->op[0].size, ea(c, &i->op[1], i->adsz));
+    next(c, i);
+}
+
+H(h_xchg)
+{
+    uint32_t b = rd_op(c, i, 1);
+    struct rmw w;
+    uint32_t a = rmw_read(c, i, &w, true);
+    rmw_write(c, i, &w, b);
+    wr_op(c, i, 1, a);
+    next(c, i);
+}
+
+H(h_xadd)
+{
+    unsigned sz = i->op[0].size;
+    uint32_t b = rd_op(c, i, 1);
+    struct rmw w;
+    uint32_t a = rmw_read(c, i, &w, true);
+    uint32_t r = (a + b) & size_mask(sz);
+    rmw_write(c, i, &w, r);
+    wr_op(c, i, 1, a);
+    set_lf(c, LF_ADD, sz, r, a, b);
+    next(c, i);
+}
+
+H(h_cmpxchg)
+{
+    unsigned sz = i->op[0].size;
+    uint32_t m = size_mask(sz);
+    struct rmw w;
+    uint32_t a = rmw_read(c, i, &w, true) & m, acc = get_reg(c, EAX_, sz);
+    set_lf(c, LF_SUB, sz, (acc - a) & m, acc, a);
+    if (acc == a) {
+        rmw_write(c, i, &w, rd_op(c, i, 1));
+    } else {
+        rmw_write(c, i, &w, a);     /* the CPU always writes */
+        set_reg(c, EAX_, sz, a);
+    }
+    next(c, i);
+}
+
+H(h_cmpxchg8b)
+{
+    const struct emu_operand *o = &i->op[0];
+    if (o->kind != OPK_MEM)
+        RAISE_UD(c);
+    uint32_t off = ea(c, o, i->adsz);
+    uint32_t lo = rd_mem(c, o->seg, off, 4), hi = rd_mem(c, o->seg, off + 4, 4);
+    emu_flags_fold(c);
+    if (lo == c->r[EAX_] && hi == c->r[EDX_]) {
+        wr_mem(c, o->seg, off, 4, c->r[EBX_]);
+        wr_mem(c, o->seg, off + 4, 4, c->r[ECX_]);
+        c->eflags |= F_ZF;
+    } else {
+        wr_mem(c, o->seg, off, 4, lo);
+        wr_mem(c, o->seg, off + 4, 4, hi);
+        c->r[EAX_] = lo;
+        c->r[EDX_] = hi;
+        c->eflags &= ~F_ZF;
+    }
+    next(c, i);
+}
+
+H(h_bswap)
+{
+    unsigned r = i->op[0].reg;
+    if (i->op[0].size == 4)
+        c->r[r] = __builtin_bswap32(c->r[r]);
+    else
+        set_reg(c, r, 2, 0);    /* 16-bit BSWAP is undefined; zero like most CPUs */
+    next(c, i);
+}
+
+H(h_cbw)
+{
+    if (i->opsz == 2)
+        set_reg(c, EAX_, 2, sext(c->r[EAX_] & 0xFF, 1));
+    else
+        c->r[EAX_] = sext(c->r[EAX_] & 0xFFFF, 2);
+    next(c, i);
+}
+
+H(h_cwd)
+{
+    if (i->opsz == 2)
+        set_reg(c, EDX_, 2, (c->r[EAX_] & 0x8000) ? 0xFFFF : 0);
+    else
+        c->r[EDX_] = (c->r[EAX_] & 0x80000000u) ? 0xFFFFFFFFu : 0;
+    next(c, i);
+}
+
+H(h_xlat)
+{
+    uint32_t off = (c->r[EBX_] + (c->r[EAX_] & 0xFF)) & (i->adsz == 2 ? 0xFFFF : 0xFFFFFFFF);
+    set_reg(c, EAX_, 1, rd_mem(c, i->seg, off, 1));
+    next(c, i);
+}
+
+H(h_lxs)    /* LDS/LES/LFS/LGS/LSS: sub = segment */
+{
+    const struct emu_operand *o = &i->op[1];
+    if (o->kind != OPK_MEM)
+        RAISE_UD(c);
+    unsigned sz = i->opsz;
+    uint32_t off = ea(c, o, i->adsz);
+    uint32_t v = rd_mem(c, o->seg, off, sz);
+    uint16_t sel = (uint16_t)rd_mem(c, o->seg, off + sz, 2);
+    emu_load_seg(c, i->sub, sel);
+    set_reg(c, i->op[0].reg, sz, v);
+    next(c, i);
+}
+
+/* ---- stack ---- */
+
+H(h_push)
+{
+    const struct emu_operand *o = &i->op[0];
+    uint32_t v;
+    if (o->kind == OPK_SREG)
+        v = c->seg[o->reg].sel;
+    else if (o->kind == OPK_REG && o->reg == ESP_ && o->size == 4)
+        v = c->r[ESP_];
+    else
+        v = rd_op(c, i, 0);
+    push(c, i->opsz, v);
+    next(c, i);
+}
+
+H(h_push_r32) { push(c, 4, c->r[i->op[0].reg]); c->eip += i->len; }
+H(h_pop_r32) { c->r[i->op[0].reg] = pop(c, 4); c->eip += i->len; }
+
+H(h_pop)
+{
+    const struct emu_operand *o = &i->op[0];
+    unsigned sz = i->opsz;
+    uint32_t m = sp_mask(c), sp = c->r[ESP_] & m;
+    uint32_t v = rd_mem(c, SS_, sp, sz);
+    uint32_t old = c->r[ESP_];
+    c->r[ESP_] = (old & ~m) | ((sp + sz) & m);
+    if (o->kind == OPK_SREG) {
+        if (o->reg == CS_)
+            RAISE_UD(c);
+        c->r[ESP_] = old;
+        emu_load_seg(c, o->reg, (uint16_t)v);
+        c->r[ESP_] = (old & ~m) | ((sp + sz) & m);
+        if (o->reg == SS_)
+            c->intr_shadow = true;
+    } else if (o->kind == OPK_MEM) {
+        /* ESP-relative destinations use the incremented ESP */
+        wr_mem(c, o->seg, ea(c, o, i->adsz), sz, v);
+    } else {
+        set_reg(c, o->reg, sz, v);
+    }
+    next(c, i);
+}
+
+H(h_pusha)
+{
+    unsigned sz = i->opsz;
+    uint32_t m = sp_mask(c), sp = c->r[ESP_];
+    for (int r = 0; r < 8; r++)
+        wr_mem(c, SS_, (sp - (uint32_t)(r + 1) * sz) & m, sz, c->r[r]);
+    c->r[ESP_] = (sp & ~m) | ((sp - 8 * sz) & m);
+    next(c, i);
+}
+
+H(h_popa)
+{
+    unsigned sz = i->opsz;
+    uint32_t m = sp_mask(c), sp = c->r[ESP_];
+    uint32_t v[8];
+    for (int r = 0; r < 8; r++)
+        v[7 - r] = rd_mem(c, SS_, (sp + (uint32_t)r * sz) & m, sz);
+    for (int r = 0; r < 8; r++)
+        if (r != ESP_)
+            set_reg(c, (unsigned)r, sz, v[r]);
+    c->r[ESP_] = (sp & ~m) | ((sp + 8 * sz) & m);
+    next(c, i);
+}
+
+H(h_pushf)
+{
+    if ((c->eflags & F_VM) && ((c->eflags & F_IOPL) >> 12) < 3)
+        RAISE_GP(c, 0);
+    uint32_t f = emu_get_eflags(c) & ~(F_VM | F_RF);
+    push(c, i->opsz, f);
+    next(c, i);
+}
+
+H(h_popf)
+{
+    unsigned sz = i->opsz;
+    uint32_t v = pop(c, sz);
+    uint32_t mask = F_ARITH | F_TF | F_DF | F_NT;
+    if (sz == 4)
+        mask |= F_AC | F_ID;
+    if (!c->pe || c->cpl == 0)
+        mask |= F_IOPL;
+    if (!c->pe || c->cpl <= ((c->eflags & F_IOPL) >> 12))
+        mask |= F_IF;
+    if (sz == 2)
+        mask &= 0xFFFF;
+    emu_write_eflags(c, v, mask);
+    next(c, i);
+}
+
+H(h_enter)
+{
+    unsigned sz = i->opsz, level = i->imm2 & 31;
+    uint32_t m = sp_mask(c);
+    uint32_t frame_ptr, ebp = c->r[EBP_];
+    uint32_t sp = c->r[ESP_];
+    sp = (sp - sz) & m;
+    wr_mem(c, SS_, sp, sz, ebp);
+    frame_ptr = sp;
+    for (unsigned l = 1; l < level; l++) {
+        ebp = (ebp - sz) & m;
+        uint32_t v = rd_mem(c, SS_, ebp, sz);
+        sp = (sp - sz) & m;
+        wr_mem(c, SS_, sp, sz, v);
+    }
+    if (level > 0) {
+        sp = (sp - sz) & m;
+        wr_mem(c, SS_, sp, sz, frame_ptr);
+    }
+    sp = (sp - i->imm) & m;
+    /* the new stack top must be writable */
+    (void)seg_lin(c, SS_, sp, 1, true);
+    set_reg(c, EBP_, sz, frame_ptr);
+    c->r[ESP_] = (c->r[ESP_] & ~m) | sp;
+    next(c, i);
+}
+
+H(h_leave)
+{
+    uint32_t m = sp_mask(c);
+    uint32_t sp = c->r[EBP_] & m;
+    uint32_t v = rd_mem(c, SS_, sp, i->opsz);
+    c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + i->opsz) & m);
+    set_reg(c, EBP_, i->opsz, v);
+    next(c, i);
+}
+
+/* ---- control transfer ---- */
+
+H(h_jmp) { jump_to(c, i, next_eip(c, i) + i->imm); }
+
+H(h_jcc)
+{
+    if (emu_cond(c, i->sub))
+        jump_to(c, i, next_eip(c, i) + i->imm);
+    else
+        next(c, i);
+}
+
+H(h_jmp_ind) { jump_to(c, i, rd_op(c, i, 0)); }
+
+H(h_call)
+{
+    uint32_t ret = next_eip(c, i), t = ret + i->imm;
+    if (i->opsz == 2)
+        t &= 0xFFFF;
+    if (c->pe && t > c->seg[CS_].limit)
+        RAISE_GP(c, 0);
+    push(c, i->opsz, ret);
+    c->eip = t;
+}
+
+H(h_call_ind)
+{
+    uint32_t t = rd_op(c, i, 0);
+    if (i->opsz == 2)
+        t &= 0xFFFF;
+    if (c->pe && t > c->seg[CS_].limit)
+        RAISE_GP(c, 0);
+    push(c, i->opsz, next_eip(c, i));
+    c->eip = t;
+}
+
+H(h_ret)
+{
+    uint32_t m = sp_mask(c), sp = c->r[ESP_] & m;
+    uint32_t t = rd_mem(c, SS_, sp, i->opsz);
+    if (c->pe && t > c->seg[CS_].limit)
+        RAISE_GP(c, 0);
+    c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + i->opsz + i->imm) & m);
+    c->eip = t;
+}
+
+H(h_retf) { emu_far_return(c, i->opsz, (uint16_t)i->imm); }
+
+H(h_iret) { emu_iret(c, i->opsz); }
+
+H(h_ljmp_ptr) { emu_far_jump(c, (uint16_t)i->imm2, i->imm, i->opsz, i->sub, next_eip(c, i)); }
+
+H(h_ljmp_mem)   /* sub: 1 for CALL */
+{
+    const struct emu_operand *o = &i->op[0];
+    if (o->kind != OPK_MEM)
+        RAISE_UD(c);
+    uint32_t off = ea(c, o, i->adsz);
+    uint32_t t = rd_mem(c, o->seg, off, i->opsz);
+    uint16_t sel = (uint16_t)rd_mem(c, o->seg, off + i->opsz, 2);
+    emu_far_jump(c, sel, t, i->opsz, i->sub, next_eip(c, i));
+}
+
+H(h_loop)   /* sub: 0 LOOP, 1 LOOPE, 2 LOOPNE, 3 JCXZ */
+{
+    uint32_t m = i->adsz == 2 ? 0xFFFF : 0xFFFFFFFFu;
+    uint32_t cx = c->r[ECX_] & m;
+    bool take;
+    if (i->sub == 3) {
+        take = cx == 0;
+    } else {
+        cx = (cx - 1) & m;
+        c->r[ECX_] = (c->r[ECX_] & ~m) | cx;
+        take = cx != 0;
+        if (i->sub == 1)
+            take = take && emu_zf(c);
+        else if (i->sub == 2)
+            take = take && !emu_zf(c);
+    }
+    if (take)
+        jump_to(c, i, next_eip(c, i) + i->imm);
+    else
+        next(c, i);
+}
+
+H(h_int)
+{
+    if ((c->eflags & F_VM) && ((c->eflags & F_IOPL) >> 12) < 3)
+        RAISE_GP(c, 0);
+    emu_do_interrupt(c, (int)(i->imm & 0xFF), true, false, 0, next_eip(c, i));
+}
+
+H(h_int3) { emu_do_interrupt(c, EXC_BP, true, false, 0, next_eip(c, i)); }
+
+H(h_into)
+{
+    if (emu_of(c))
+        emu_do_interrupt(c, EXC_OF, true, false, 0, next_eip(c, i));
+    else
+        next(c, i);
+}
+
+H(h_bound)
+{
+    const struct emu_operand *o = &i->op[1];
+    if (o->kind != OPK_MEM)
+        RAISE_UD(c);
+    unsigned sz = i->op[0].size;
+    uint32_t off = ea(c, o, i->adsz);
+    int32_t lo = (int32_t)sext(rd_mem(c, o->seg, off, sz), sz);
+    int32_t hi = (int32_t)sext(rd_mem(c, o->seg, off + sz, sz), sz);
+    int32_t v = (int32_t)sext(get_reg(c, i->op[0].reg, sz), sz);
+    if (v < lo || v > hi)
+        emu_raise(c, EXC_BR, 0, false);
+    next(c, i);
+}
+
+H(h_setcc) { wr_op(c, i, 0, emu_cond(c, i->sub)); next(c, i); }
+
+H(h_cmovcc)
+{
+    uint32_t v = rd_op(c, i, 1);    /* the source is read (and may fault) either way */
+    if (emu_cond(c, i->sub))
+        set_reg(c, i->op[0].reg, i->op[0].size, v);
+    else if (i->op[0].size == 4)
+        c->r[i->op[0].reg] = c->r[i->op[0].reg];
+    next(c, i);
+}
+
+/* ---- bit ops ---- */
+
+H(h_bt)     /* sub: 0 BT, 1 BTS, 2 BTR, 3 BTC */
+{
+    unsigned sz = i->op[0].size, bits = sz * 8;
+    uint32_t bit = rd_op(c, i, 1);
+    const struct emu_operand *o = &i->op[0];
+    uint32_t v, lin = 0;
+    bool mem = o->kind == OPK_MEM;
+    if (mem) {
+        int32_t sbit = i->op[1].kind == OPK_IMM ? (int32_t)(bit & (bits - 1))
+                                                : (int32_t)sext(bit, sz);
+        int32_t disp = (sbit >> (sz == 2 ? 4 : 5)) * (int32_t)sz;
+        uint32_t off = ea(c, o, i->adsz) + (uint32_t)disp;
+        if (i->adsz == 2)
+            off &= 0xFFFF;
+        lin = seg_lin(c, o->seg, off, sz, i->sub != 0);
+        v = lin_read(c, lin, sz);
+    } else {
+        v = get_reg(c, o->reg, sz);
+    }
+    bit &= bits - 1;
+    bool cf = (v >> bit) & 1;
+    uint32_t nv = v;
+    if (i->sub == 1) nv |= 1u << bit;
+    else if (i->sub == 2) nv &= ~(1u << bit);
+    else if (i->sub == 3) nv ^= 1u << bit;
+    if (i->sub) {
+        if (mem)
+            lin_write(c, lin, sz, nv);
+        else
+            set_reg(c, o->reg, sz, nv);
+    }
+    set_flag(c, F_CF, cf);
+    next(c, i);
+}
+
+H(h_bsf)    /* sub: 0 BSF, 1 BSR */
+{
+    unsigned sz = i->op[0].size;
+    uint32_t v = rd_op(c, i, 1) & size_mask(sz);
+    emu_flags_fold(c);
+    if (v == 0) {
+        c->eflags |= F_ZF;      /* destination unchanged, as real CPUs do */
+    } else {
+        c->eflags &= ~F_ZF;
+        set_reg(c, i->op[0].reg, sz, i->sub ? 31u - (unsigned)__builtin_clz(v)
+                                             : (unsigned)__builtin_ctz(v));
+    }
+    next(c, i);
+}
+
+/* ---- flags ---- */
+
+H(h_flagop) /* sub: 0 CLC 1 STC 2 CMC 3 CLD 4 STD */
+{
+    emu_flags_fold(c);
+    switch (i->sub) {
+    case 0: c->eflags &= ~F_CF; break;
+    case 1: c->eflags |= F_CF; break;
+    case 2: c->eflags ^= F_CF; break;
+    case 3: c->eflags &= ~F_DF; break;
+    default: c->eflags |= F_DF; break;
+    }
+    next(c, i);
+}
+
+static bool iopl_ok(const struct emu_cpu *c)
+{
+    return !c->pe || c->cpl <= ((c->eflags & F_IOPL) >> 12);
+}
+
+H(h_cli)
+{
+    if (!iopl_ok(c))
+        RAISE_GP(c, 0);
+    c->eflags &= ~F_IF;
+    next(c, i);
+}
+
+H(h_sti)
+{
+    if (!iopl_ok(c))
+        RAISE_GP(c, 0);
+    if (!(c->eflags & F_IF))
+        c->intr_shadow = true;
+    c->eflags |= F_IF;
+    next(c, i);
+}
+
+H(h_lahf)
+{
+    set_reg(c, 4, 1, emu_get_eflags(c) & 0xFF);
+    next(c, i);
+}
+
+H(h_sahf)
+{
+    emu_write_eflags(c, (c->r[EAX_] >> 8) & 0xFF, F_CF | F_PF | F_AF | F_ZF | F_SF);
+    next(c, i);
+}
+
+/* ---- BCD ---- */
+
+H(h_daa)    /* sub: 0 DAA, 1 DAS */
+{
+    emu_flags_fold(c);
+    uint32_t al = c->r[EAX_] & 0xFF, old = al;
+    bool cf = c->eflags & F_CF, af = false, ncf = false;
+    if ((al & 0xF) > 9 || (c->eflags & F_AF)) {
+        af = true;
+        if (i->sub == 0) {
+            ncf = cf || al > 0xF9;
+            al = (al + 6) & 0xFF;
+        } else {
+            ncf = cf || al < 6;
+            al = (al - 6) & 0xFF;
+        }
+    }
+    if (old > 0x99 || cf) {
+        al = i->sub == 0 ? (al + 0x60) & 0xFF : (al - 0x60) & 0xFF;
+        ncf = true;
+    }
+    set_reg(c, EAX_, 1, al);
+    set_szp(c, al, 1, ncf, false, af);
+    next(c, i);
+}
+
+H(h_aaa)    /* sub: 0 AAA, 1 AAS */
+{
+    emu_flags_fold(c);
+    bool adj = (c->r[EAX_] & 0xF) > 9 || (c->eflags & F_AF);
+    uint32_t ax = c->r[EAX_] & 0xFFFF;
+    if (adj) {
+        if (i->sub == 0)
+            ax = ((ax + 0x106) & 0xFF00) | ((ax + 6) & 0xFF);
+        else
+            ax = ((ax - 0x106) & 0xFF00) | ((ax - 6) & 0xFF);
+    }
+    ax = (ax & 0xFF00) | (ax & 0x0F);
+    set_reg(c, EAX_, 2, ax);
+    set_szp(c, ax & 0xFF, 1, adj, false, adj);
+    next(c, i);
+}
+
+H(h_aam)
+{
+    uint32_t base = i->imm & 0xFF, al = c->r[EAX_] & 0xFF;
+    if (base == 0)
+        emu_raise(c, EXC_DE, 0, false);
+    uint32_t ax = ((al / base) << 8) | (al % base);
+    set_reg(c, EAX_, 2, ax);
+    set_szp(c, ax & 0xFF, 1, false, false, false);
+    next(c, i);
+}
+
+H(h_aad)
+{
+    uint32_t base = i->imm & 0xFF;
+    uint32_t al = ((c->r[EAX_] & 0xFF) + ((c->r[EAX_] >> 8) & 0xFF) * base) & 0xFF;
+    set_reg(c, EAX_, 2, al);
+    set_szp(c, al, 1, false, false, false);
+    next(c, i);
+}
+
+/* ---- string instructions ---- */
+
+#define STR_CAP 0x100000u   /* iterations per handler call; then re-execute */
+
+static inline uint32_t amask(const struct emu_insn *i) { return i->adsz == 2 ? 0xFFFF : ~0u; }
+
+static inline void str_adv(struct emu_cpu *c, int reg, const struct emu_insn *i, int32_t d)
+{
+    uint32_t m = amask(i);
+    c->r[reg] = (c->r[reg] & ~m) | ((c->r[reg] + (uint32_t)d) & m);
+}
+
+/* Common REP driver: returns after finishing (EIP advanced) or when the
+ * cap is reached (EIP unchanged so the instruction resumes). */
+#define REP_LOOP(body, cond)                                                   \
+    do {                                                                       \
+        uint32_t m_ = amask(i);                                                \
+        int32_t d_ = (c->eflags & F_DF) ? -(int32_t)sz : (int32_t)sz;          \
+        (void)d_;                                                              \
+        if (!i->rep) {                                                         \
+            body;                                                              \
+            next(c, i);                                                        \
+            return;                                                            \
+        }                                                                      \
+        for (uint32_t n_ = 0; n_ < STR_CAP; n_++) {                            \
+            if ((c->r[ECX_] & m_) == 0) {                                      \
+                next(c, i);                                                    \
+                return;                                                        \
+            }                                                                  \
+            body;                                                              \
+            c->r[ECX_] = (c->r[ECX_] & ~m_) | ((c->r[ECX_] - 1) & m_);         \
+            if (!(cond)) {                                                     \
+                next(c, i);                                                    \
+                return;                                                        \
+            }                                                                  \
+        }                                                                      \
+        c->stop_block = true;                                                  \
+    } while (0)
+
+H(h_movs)
+{
+    unsigned sz = i->sub;
+    REP_LOOP({
+        uint32_t v = rd_mem(c, i->seg, c->r[ESI_] & m_, sz);
+        wr_mem(c, ES_, c->r[EDI_] & m_, sz, v);
+        str_adv(c, ESI_, i, d_);
+        str_adv(c, EDI_, i, d_);
+    }, true);
+}
+
+H(h_stos)
+{
+    unsigned sz = i->sub;
+    REP_LOOP({
+        wr_mem(c, ES_, c->r[EDI_] & m_, sz, get_reg(c, EAX_, sz));
+        str_adv(c, EDI_, i, d_);
+    }, true);
+}
+
+H(h_lods)
+{
+    unsigned sz = i->sub;
+    REP_LOOP({
+        set_reg(c, EAX_, sz, rd_mem(c, i->seg, c->r[ESI_] & m_, sz));
+        str_adv(c, ESI_, i, d_);
+    }, true);
+}
+
+H(h_cmps)
+{
+    unsigned sz = i->sub;
+    REP_LOOP({
+        uint32_t a = rd_mem(c, i->seg, c->r[ESI_] & m_, sz);
+        uint32_t b = rd_mem(c, ES_, c->r[EDI_] & m_, sz);
+        set_lf(c, LF_SUB, sz, (a - b) & size_mask(sz), a, b);
+        str_adv(c, ESI_, i, d_);
+        str_adv(c, EDI_, i, d_);
+    }, i->rep == EMU_REP ? emu_zf(c) : !emu_zf(c));
+}
+
+H(h_scas)
+{
+    unsigned sz = i->sub;
+    REP_LOOP({
+        uint32_t a = get_reg(c, EAX_, sz);
+        uint32_t b = rd_mem(c, ES_, c->r[EDI_] & m_, sz);
+        set_lf(c, LF_SUB, sz, (a - b) & size_mask(sz), a, b);
+        str_adv(c, EDI_, i, d_);
+    }, i->rep == EMU_REP ? emu_zf(c) : !emu_zf(c));
+}
+
+static uint32_t io_in(struct emu_cpu *c, uint16_t port, unsigned sz)
+{
+    uint32_t v = 0;
+    c->env.pio(c->env.opaque, port, sz, false, &v);
+    return v & size_mask(sz);
+}
+
+static void io_out(struct emu_cpu *c, uint16_t port, unsigned sz, uint32_t v)
+{
+    uint32_t w = v & size_mask(sz);
+    c->env.pio(c->env.opaque, port, sz, true, &w);
+}
+
+static void io_check(struct emu_cpu *c, uint16_t port, unsigned sz)
+{
+    if (!emu_io_allowed(c, port, sz))
+        RAISE_GP(c, 0);
+}
+
+H(h_ins)
+{
+    unsigned sz = i->sub;
+    uint16_t port = (uint16_t)c->r[EDX_];
+    io_check(c, port, sz);
+    REP_LOOP({
+        uint32_t off = c->r[EDI_] & m_;
+        (void)seg_lin(c, ES_, off, sz, true);   /* fault before the port read */
+        wr_mem(c, ES_, off, sz, io_in(c, port, sz));
+        str_adv(c, EDI_, i, d_);
+    }, true);
+}
+
+H(h_outs)
+{
+    unsigned sz = i->sub;
+    uint16_t port = (uint16_t)c->r[EDX_];
+    io_check(c, port, sz);
+    REP_LOOP({
+        io_out(c, port, sz, rd_mem(c, i->seg, c->r[ESI_] & m_, sz));
+        str_adv(c, ESI_, i, d_);
+    }, true);
+}
+
+H(h_in)     /* sub = size; op[1] is the port (imm) or absent for DX */
+{
+    unsigned sz = i->sub;
+    uint16_t port = i->imm2 ? (uint16_t)i->imm : (uint16_t)c->r[EDX_];
+    io_check(c, port, sz);
+    set_reg(c, EAX_, sz, io_in(c, port, sz));
+    next(c, i);
+}
+
+H(h_out)
+{
+    unsigned sz = i->sub;
+    uint16_t port = i->imm2 ? (uint16_t)i->imm : (uint16_t)c->r[EDX_];
+    io_check(c, port, sz);
+    io_out(c, port, sz, get_reg(c, EAX_, sz));
+    next(c, i);
+}
+
+/* ---- system ---- */
+
+static void need_cpl0(struct emu_cpu *c)
+{
+    if (c->pe && c->cpl != 0)
+        RAISE_GP(c, 0);
+}
+
+H(h_nop) { next(c, i); }
+H(h_ud) { (void)i; RAISE_UD(c); }
+
+H(h_hlt)
+{
+    need_cpl0(c);
+    c->halted = true;
+    next(c, i);
+}
+
+H(h_lgdt)   /* sub: 0 LGDT, 1 LIDT */
+{
+    need_cpl0(c);
+    const struct emu_operand *o = &i->op[0];
+    if (o->kind != OPK_MEM)
+        RAISE_UD(c);
+    uint32_t off = ea(c, o, i->adsz);
+    uint16_t limit = (uint16_t)rd_mem(c, o->seg, off, 2);
+    uint32_t base = rd_mem(c, o->seg, off + 2, 4);
+    if (i->opsz == 2)
+        base &= 0xFFFFFF;
+    if (i->sub) {
+        c->idt.base = base;
+        c->idt.limit = limit;
+    } else {
+        c->gdt.base = base;
+        c->gdt.limit = limit;
+    }
+    next(c, i);
+}
+
+H(h_sgdt)
+{
+    const struct emu_operand *o = &i->op[0];
+    if (o->kind != OPK_MEM)
+        RAISE_UD(c);
+    uint32_t off = ea(c, o, i->adsz);
+    uint32_t base = i->sub ? c->idt.base : c->gdt.base;
+    uint16_t limit = i->sub ? c->idt.limit : c->gdt.limit;
+    wr_mem(c, o->seg, off, 2, limit);
+    wr_mem(c, o->seg, off + 2, 4, i->opsz == 2 ? base & 0xFFFFFF : base);
+    next(c, i);
+}
+
+static void load_sys_seg(struct emu_cpu *c, bool tr, uint16_t sel)
+{
+    if (!c->pe || (c->eflags & F_VM))
+        RAISE_UD(c);
+    need_cpl0(c);
+    struct emu_seg *s = tr ? &c->tr : &c->ldtr;
+    if ((sel & 0xFFFC) == 0) {
+        if (tr)
+            RAISE_GP(c, 0);
+        s->sel = sel;
+        s->valid = false;
+        return;
+    }
+    if (sel & 4)
+        RAISE_GP(c, sel & 0xFFFC);
+    if ((uint32_t)(sel | 7) > c->gdt.limit)
+        RAISE_GP(c, sel & 0xFFFC);
+    uint32_t a = c->gdt.base + (sel & ~7u);
+    uint32_t lo = emu_sys_read(c, a, 4), hi = emu_sys_read(c, a + 4, 4);
+    unsigned type = (hi >> 8) & 0x1F;
+    if (tr ? (type != 1 && type != 9) : type != 2)
+        RAISE_GP(c, sel & 0xFFFC);
+    if (!(hi & 0x8000))
+        emu_raise(c, EXC_NP, sel & 0xFFFC, true);
+    if (tr) {
+        hi |= 0x200;    /* busy */
+        emu_sys_write(c, a + 4, 4, hi);
+    }
+    emu_seg_from_desc(s, sel, lo, hi);
+}
+
+H(h_lldt) { load_sys_seg(c, false, (uint16_t)rd_op(c, i, 0)); next(c, i); }
+H(h_ltr) { load_sys_seg(c, true, (uint16_t)rd_op(c, i, 0)); next(c, i); }
+
+H(h_sldt)   /* sub: 0 SLDT, 1 STR */
+{
+    if (!c->pe)
+        RAISE_UD(c);
+    uint32_t v = i->sub ? c->tr.sel : c->ldtr.sel;
+    if (i->op[0].kind == OPK_REG)
+        set_reg(c, i->op[0].reg, i->op[0].size, v);
+    else
+        wr_mem(c, i->op[0].seg, ea(c, &i->op[0], i->adsz), 2, v);
+    next(c, i);
+}
+
+H(h_smsw)
+{
+    if (i->op[0].kind == OPK_REG)
+        set_reg(c, i->op[0].reg, i->op[0].size, c->cr0);
+    else
+        wr_mem(c, i->op[0].seg, ea(c, &i->op[0], i->adsz), 2, c->cr0);
+    next(c, i);
+}
+
+H(h_lmsw)
+{
+    need_cpl0(c);
+    uint32_t v = rd_op(c, i, 0) & 0xF;
+    /* LMSW can set PE but never clear it */
+    uint32_t cr0 = (c->cr0 & ~0xEu) | v | (c->cr0 & 1);
+    emu_write_cr(c, 0, cr0);
+    next(c, i);
+}
+
+H(h_clts)
+{
+    need_cpl0(c);
+    c->cr0 &= ~8u;
+    next(c, i);
+}
+
+H(h_mov_cr)     /* sub: 0 load CRn (op0 is CR), 1 store */
+{
+    need_cpl0(c);
+    if (i->sub == 0) {
+        emu_write_cr(c, i->op[0].reg, c->r[i->op[1].reg]);
+    } else {
+        unsigned n = i->op[1].reg;
+        uint32_t v = n == 0 ? c->cr0 : n == 2 ? c->cr2 : n == 3 ? c->cr3 : n == 4 ? c->cr4 : 0;
+        if (n == 1 || n > 4)
+            RAISE_UD(c);
+        c->r[i->op[0].reg] = v;
+    }
+    next(c, i);
+}
+
+H(h_mov_dr)
+{
+    need_cpl0(c);
+    if (i->sub == 0) {
+        unsigned n = i->op[0].reg & 7;
+        c->dr[n] = c->r[i->op[1].reg];
+    } else {
+        unsigned n = i->op[1].reg & 7;
+        c->r[i->op[0].reg] = c->dr[n];
+    }
+    next(c, i);
+}
+
+H(h_invlpg)
+{
+    need_cpl0(c);
+    const struct emu_operand *o = &i->op[0];
+    tlb_flush_page(&c->tlb, c->seg[o->seg].base + ea(c, o, i->adsz));
+    next(c, i);
+}
+
+H(h_cpuid) { emu_cpuid(c); next(c, i); }
+
+H(h_rdtsc)
+{
+    if (c->pe && c->cpl != 0 && (c->cr4 & 4))
+        RAISE_GP(c, 0);
+    uint64_t v;
+    emu_rdmsr(c, 0x10, &v);
+    c->r[EAX_] = (uint32_t)v;
+    c->r[EDX_] = (uint32_t)(v >> 32);
+    next(c, i);
+}
+
+H(h_rdmsr)
+{
+    need_cpl0(c);
+    uint64_t v;
+    if (!emu_rdmsr(c, c->r[ECX_], &v))
+        RAISE_GP(c, 0);
+    c->r[EAX_] = (uint32_t)v;
+    c->r[EDX_] = (uint32_t)(v >> 32);
+    next(c, i);
+}
+
+H(h_wrmsr)
+{
+    need_cpl0(c);
+    if (!emu_wrmsr(c, c->r[ECX_], ((uint64_t)c->r[EDX_] << 32) | c->r[EAX_]))
+        RAISE_GP(c, 0);
+    next(c, i);
+}
+
+/* LAR / LSL / VERR / VERW: ZF tells whether the selector passes. */
+static bool desc_visible(struct emu_cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi)
+{
+    if ((sel & 0xFFFC) == 0)
+        return false;
+    uint32_t base = (sel & 4) ? c->ldtr.base : c->gdt.base;
+    uint32_t limit = (sel & 4) ? (c->ldtr.valid ? c->ldtr.limit : 0) : c->gdt.limit;
+    if ((sel & 4) && !c->ldtr.valid)
+        return false;
+    if ((uint32_t)(sel | 7) > limit)
+        return false;
+    *lo = emu_sys_read(c, base + (sel & ~7u), 4);
+    *hi = emu_sys_read(c, base + (sel & ~7u) + 4, 4);
+    unsigned dpl = (*hi >> 13) & 3, type = (*hi >> 8) & 0xF;
+    bool conforming_code = ((*hi >> 12) & 1) && (type & 0xC) == 0xC;
+    return conforming_code || (dpl >= c->cpl && dpl >= (sel & 3u));
+}
+
+H(h_larlsl)     /* sub: 0 LAR, 1 LSL */
+{
+    if (!c->pe)
+        RAISE_UD(c);
+    uint16_t sel = (uint16_t)rd_op(c, i, 1);
+    uint32_t lo, hi;
+    bool ok = desc_visible(c, sel, &lo, &hi);
+    if (ok && !((hi >> 12) & 1)) {
+        unsigned t = (hi >> 8) & 0xF;
+        static const uint16_t lar_ok = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) |
+                                       (1u << 5) | (1u << 9) | (1u << 11) | (1u << 12);
+        static const uint16_t lsl_ok = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 9) |
+                                       (1u << 11);
+        ok = ((i->sub ? lsl_ok : lar_ok) >> t) & 1;
+    }
+    set_flag(c, F_ZF, ok);
+    if (ok) {
+        uint32_t v;
+        if (i->sub) {
+            v = (lo & 0xFFFF) | (hi & 0xF0000);
+            if (hi & (1u << 23))
+                v = (v << 12) | 0xFFF;
+        } else {
+            v = hi & 0x00F0FF00u;
+        }
+        set_reg(c, i->op[0].reg, i->op[0].size, v);
+    }
+    next(c, i);
+}
+
+H(h_verrw)      /* sub: 0 VERR, 1 VERW */
+{
+    if (!c->pe)
+        RAISE_UD(c);
+    uint16_t sel = (uint16_t)rd_op(c, i, 0);
+    uint32_t lo, hi;
+    bool ok = desc_visible(c, sel, &lo, &hi) && ((hi >> 12) & 1);
+    if (ok) {
+        unsigned t = (hi >> 8) & 0xF;
+        ok = i->sub ? !(t & 8) && (t & 2) : !(t & 8) || (t & 2);
+    }
+    set_flag(c, F_ZF, ok);
+    next(c, i);
+}
+
+H(h_arpl)
+{
+    if (!c->pe)
+        RAISE_UD(c);
+    struct rmw w;
+    uint32_t d = rmw_read(c, i, &w, true), s = get_reg(c, i->op[1].reg, 2);
+    bool z = (d & 3) < (s & 3);
+    if (z)
+        rmw_write(c, i, &w, (d & ~3u) | (s & 3));
+    set_flag(c, F_ZF, z);
+    next(c, i);
+}
+
+/* ---- x87 probing ---- */
+
+static void fpu_check(struct emu_cpu *c, bool wait)
+{
+    if (!wait && (c->cr0 & 4))          /* EM */
+        emu_raise(c, EXC_NM, 0, false);
+    if ((c->cr0 & 8) && (!wait || (c->cr0 & 2)))    /* TS (WAIT only with MP) */
+        emu_raise(c, EXC_NM, 0, false);
+}
+
+H(h_fwait) { fpu_check(c, true); next(c, i); }
+
+H(h_fninit)
+{
+    fpu_check(c, false);
+    c->fpu_cw = 0x37F;
+    c->fpu_sw = 0;
+    c->fpu_inited = true;
+    next(c, i);
+}
+
+H(h_fnstsw)
+{
+    fpu_check(c, false);
+    if (i->op[0].kind == OPK_REG)
+        set_reg(c, EAX_, 2, c->fpu_sw);
+    else
+        wr_mem(c, i->op[0].seg, ea(c, &i->op[0], i->adsz), 2, c->fpu_sw);
+    next(c, i);
+}
+
+H(h_fnstcw)
+{
+    fpu_check(c, false);
+    wr_mem(c, i->op[0].seg, ea(c, &i->op[0], i->adsz), 2, c->fpu_cw);
+    next(c, i);
+}
+
+H(h_fldcw)
+{
+    fpu_check(c, false);
+    c->fpu_cw = (uint16_t)rd_mem(c, i->op[0].seg, ea(c, &i->op[0], i->adsz), 2);
+    next(c, i);
+}
+
+H(h_fpu_other)
+{
+    (void)i;
+    fpu_check(c, false);
+    emu_unimplemented(c, "x87 arithmetic");
+}
+
+H(h_unimpl)
+{
+    char what[48];
+    snprintf(what, sizeof(what), "instruction (capstone id %u)", i->id);
+    emu_unimplemented(c, what);
+}

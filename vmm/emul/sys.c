@@ -1,0 +1,639 @@
+/* System semantics: descriptor loads with their checks, far transfers,
+ * interrupt/exception delivery, control registers, MSRs, CPUID. */
+#include "emul_int.h"
+
+#include "../arch/cpuid.h"
+
+void emu_seg_real(struct emu_seg *s, uint16_t sel)
+{
+    /* Real mode keeps the rest of the cache: that is unreal mode. */
+    s->sel = sel;
+    s->base = (uint32_t)sel << 4;
+}
+
+void emu_seg_from_desc(struct emu_seg *s, uint16_t sel, uint32_t lo, uint32_t hi)
+{
+    s->sel = sel;
+    s->base = (lo >> 16) | ((hi & 0xFF) << 16) | (hi & 0xFF000000u);
+    s->limit = (lo & 0xFFFF) | (hi & 0xF0000);
+    s->g = (hi >> 23) & 1;
+    if (s->g)
+        s->limit = (s->limit << 12) | 0xFFF;
+    s->type = (hi >> 8) & 0xF;
+    s->s = (hi >> 12) & 1;
+    s->dpl = (hi >> 13) & 3;
+    s->present = (hi >> 15) & 1;
+    s->avl = (hi >> 20) & 1;
+    s->db = (hi >> 22) & 1;
+    s->valid = true;
+    emu_seg_update_rights(s);
+}
+
+static void null_seg(struct emu_seg *s, uint16_t sel)
+{
+    s->sel = sel;
+    s->valid = false;
+    s->rd = s->wr = false;
+}
+
+/* Reads the descriptor for sel; #GP(sel) (or vector `exc`) outside the table. */
+static void read_desc(struct emu_cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi, int exc)
+{
+    uint32_t base, limit;
+    if (sel & 4) {
+        if (!c->ldtr.valid || !c->ldtr.present)
+            emu_raise(c, exc, sel & 0xFFFC, true);
+        base = c->ldtr.base;
+        limit = c->ldtr.limit;
+    } else {
+        base = c->gdt.base;
+        limit = c->gdt.limit;
+    }
+    if ((uint32_t)(sel | 7) > limit)
+        emu_raise(c, exc, sel & 0xFFFC, true);
+    *lo = emu_sys_read(c, base + (sel & ~7u), 4);
+    *hi = emu_sys_read(c, base + (sel & ~7u) + 4, 4);
+}
+
+static void set_accessed(struct emu_cpu *c, uint16_t sel, uint32_t hi)
+{
+    if (hi & 0x100)
+        return;
+    uint32_t base = (sel & 4) ? c->ldtr.base : c->gdt.base;
+    emu_sys_write(c, base + (sel & ~7u) + 5, 1, ((hi >> 8) & 0xFF) | 1);
+}
+
+void emu_set_cpl(struct emu_cpu *c, uint8_t cpl)
+{
+    if ((cpl == 3) != (c->cpl == 3))
+        tlb_flush_all(&c->tlb, false);      /* entries carry user/supervisor rights */
+    c->cpl = cpl;
+}
+
+void emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel)
+{
+    struct emu_seg *s = &c->seg[sreg];
+    if (!c->pe || (c->eflags & F_VM)) {
+        emu_seg_real(s, sel);
+        if (c->eflags & F_VM) {
+            s->limit = 0xFFFF;
+            s->valid = s->present = true;
+            emu_seg_update_rights(s);
+        }
+        return;
+    }
+    unsigned rpl = sel & 3;
+    if ((sel & 0xFFFC) == 0) {
+        if (sreg == SS_)
+            RAISE_GP(c, 0);
+        null_seg(s, sel);
+        return;
+    }
+    uint32_t lo, hi;
+    read_desc(c, sel, &lo, &hi, EXC_GP);
+    unsigned type = (hi >> 8) & 0xF, dpl = (hi >> 13) & 3;
+    bool sys = !((hi >> 12) & 1), code = type & 8;
+    if (sreg == SS_) {
+        if (sys || code || !(type & 2) || rpl != c->cpl || dpl != c->cpl)
+            RAISE_GP(c, sel & 0xFFFC);
+        if (!(hi & 0x8000))
+            emu_raise(c, EXC_SS, sel & 0xFFFC, true);
+    } else {
+        if (sys || (code && !(type & 2)))
+            RAISE_GP(c, sel & 0xFFFC);
+        bool conforming = code && (type & 4);
+        if (!conforming && (dpl < c->cpl || dpl < rpl))
+            RAISE_GP(c, sel & 0xFFFC);
+        if (!(hi & 0x8000))
+            emu_raise(c, EXC_NP, sel & 0xFFFC, true);
+    }
+    set_accessed(c, sel, hi);
+    emu_seg_from_desc(s, sel, lo, hi | 0x100);
+}
+
+/* Loads CS from a code descriptor already checked; new CPL. */
+static void set_cs(struct emu_cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, uint8_t cpl)
+{
+    set_accessed(c, sel, hi);
+    emu_seg_from_desc(&c->seg[CS_], (uint16_t)((sel & ~3u) | cpl), lo, hi | 0x100);
+    emu_set_cpl(c, cpl);
+}
+
+/* After a return to an outer level: data segments the new CPL may not use
+ * become null. */
+static void drop_inner_segs(struct emu_cpu *c)
+{
+    static const int regs[] = { ES_, DS_, FS_, GS_ };
+    for (unsigned k = 0; k < 4; k++) {
+        struct emu_seg *s = &c->seg[regs[k]];
+        bool conforming_code = (s->type & 0xC) == 0xC;
+        if (s->valid && s->s && !conforming_code && s->dpl < c->cpl)
+            null_seg(s, 0);
+    }
+}
+
+/* Stack for privilege level `dpl` from the TSS. */
+static void tss_stack(struct emu_cpu *c, unsigned dpl, uint16_t *ss, uint32_t *esp)
+{
+    bool tss32 = (c->tr.type & 8) != 0;
+    uint32_t off = tss32 ? 4 + dpl * 8 : 2 + dpl * 4;
+    uint32_t need = tss32 ? off + 7 : off + 3;
+    if (!c->tr.valid || need > c->tr.limit)
+        emu_raise(c, EXC_TS, c->tr.sel & 0xFFFC, true);
+    if (tss32) {
+        *esp = emu_sys_read(c, c->tr.base + off, 4);
+        *ss = (uint16_t)emu_sys_read(c, c->tr.base + off + 4, 2);
+    } else {
+        *esp = emu_sys_read(c, c->tr.base + off, 2);
+        *ss = (uint16_t)emu_sys_read(c, c->tr.base + off + 2, 2);
+    }
+}
+
+/* Loads SS for a stack switch to privilege `dpl` (#TS on bad selector). */
+static void load_inner_ss(struct emu_cpu *c, uint16_t ss, unsigned dpl)
+{
+    if ((ss & 0xFFFC) == 0)
+        emu_raise(c, EXC_TS, 0, true);
+    uint32_t lo, hi;
+    read_desc(c, ss, &lo, &hi, EXC_TS);
+    unsigned type = (hi >> 8) & 0xF;
+    if ((ss & 3) != dpl || ((hi >> 13) & 3) != dpl || !((hi >> 12) & 1) || (type & 8) ||
+        !(type & 2))
+        emu_raise(c, EXC_TS, ss & 0xFFFC, true);
+    if (!(hi & 0x8000))
+        emu_raise(c, EXC_SS, ss & 0xFFFC, true);
+    set_accessed(c, ss, hi);
+    emu_seg_from_desc(&c->seg[SS_], ss, lo, hi | 0x100);
+}
+
+static void check_code_desc(struct emu_cpu *c, uint16_t sel, uint32_t hi)
+{
+    if (!((hi >> 12) & 1) || !((hi >> 8) & 8))
+        RAISE_GP(c, sel & 0xFFFC);
+}
+
+void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint32_t off, unsigned opsz, bool call,
+                  uint32_t ret_eip)
+{
+    if (!c->pe || (c->eflags & F_VM)) {
+        if (call) {
+            push(c, opsz, c->seg[CS_].sel);
+            push(c, opsz, ret_eip);
+        }
+        emu_seg_real(&c->seg[CS_], sel);
+        c->eip = opsz == 2 ? off & 0xFFFF : off;
+        return;
+    }
+    if ((sel & 0xFFFC) == 0)
+        RAISE_GP(c, 0);
+    uint32_t lo, hi;
+    read_desc(c, sel, &lo, &hi, EXC_GP);
+    unsigned type = (hi >> 8) & 0xF, dpl = (hi >> 13) & 3, rpl = sel & 3;
+    if ((hi >> 12) & 1) {
+        check_code_desc(c, sel, hi);
+        if (type & 4) {                 /* conforming */
+            if (dpl > c->cpl)
+                RAISE_GP(c, sel & 0xFFFC);
+        } else if (rpl > c->cpl || dpl != c->cpl) {
+            RAISE_GP(c, sel & 0xFFFC);
+        }
+        if (!(hi & 0x8000))
+            emu_raise(c, EXC_NP, sel & 0xFFFC, true);
+        struct emu_seg t;
+        emu_seg_from_desc(&t, sel, lo, hi);
+        if (off > t.limit)
+            RAISE_GP(c, 0);
+        if (call) {
+            uint16_t old_cs = c->seg[CS_].sel;
+            push(c, opsz, old_cs);
+            push(c, opsz, ret_eip);
+        }
+        set_cs(c, sel, lo, hi, c->cpl);
+        c->eip = off;
+        return;
+    }
+    /* System descriptor: only call gates (16- and 32-bit). */
+    if (type != 4 && type != 0xC) {
+        emu_unimplemented(c, "far transfer through a task gate/TSS");
+    }
+    if (dpl < c->cpl || dpl < rpl)
+        RAISE_GP(c, sel & 0xFFFC);
+    if (!(hi & 0x8000))
+        emu_raise(c, EXC_NP, sel & 0xFFFC, true);
+    bool gate32 = type == 0xC;
+    uint16_t csel = (uint16_t)(lo >> 16);
+    uint32_t goff = (lo & 0xFFFF) | (gate32 ? (hi & 0xFFFF0000u) : 0);
+    unsigned nparams = hi & 0x1F;
+    if ((csel & 0xFFFC) == 0)
+        RAISE_GP(c, 0);
+    uint32_t clo, chi;
+    read_desc(c, csel, &clo, &chi, EXC_GP);
+    check_code_desc(c, csel, chi);
+    unsigned cdpl = (chi >> 13) & 3;
+    if (cdpl > c->cpl)
+        RAISE_GP(c, csel & 0xFFFC);
+    if (!(chi & 0x8000))
+        emu_raise(c, EXC_NP, csel & 0xFFFC, true);
+    unsigned gsz = gate32 ? 4 : 2;
+    if (!call || (chi & 0x400) || cdpl == c->cpl) {
+        if (!call && !(chi & 0x400) && cdpl != c->cpl)
+            RAISE_GP(c, csel & 0xFFFC);
+        if (call) {
+            uint16_t old_cs = c->seg[CS_].sel;
+            push(c, gsz, old_cs);
+            push(c, gsz, ret_eip);
+        }
+        set_cs(c, csel, clo, chi, c->cpl);
+        c->eip = gsz == 2 ? goff & 0xFFFF : goff;
+        return;
+    }
+    /* Call to an inner level: switch stacks, copy parameters. */
+    uint16_t nss;
+    uint32_t nesp;
+    tss_stack(c, cdpl, &nss, &nesp);
+    struct emu_seg old_ss = c->seg[SS_];
+    uint32_t old_esp = c->r[ESP_];
+    uint32_t params[32];
+    for (unsigned k = 0; k < nparams; k++)
+        params[k] = rd_mem(c, SS_, (old_esp + k * gsz) & sp_mask(c), gsz);
+    uint8_t old_cpl = c->cpl;
+    uint16_t old_cs = c->seg[CS_].sel;
+    c->cpl = (uint8_t)cdpl;
+    load_inner_ss(c, nss, cdpl);
+    c->r[ESP_] = nesp;
+    push(c, gsz, old_ss.sel);
+    push(c, gsz, old_esp);
+    for (unsigned k = nparams; k-- > 0;)
+        push(c, gsz, params[k]);
+    push(c, gsz, old_cs);
+    push(c, gsz, ret_eip);
+    c->cpl = old_cpl;
+    set_cs(c, csel, clo, chi, (uint8_t)cdpl);
+    c->eip = gsz == 2 ? goff & 0xFFFF : goff;
+}
+
+void emu_far_return(struct emu_cpu *c, unsigned opsz, uint16_t pop_bytes)
+{
+    uint32_t m = sp_mask(c), sp = c->r[ESP_] & m;
+    uint32_t eip = rd_mem(c, SS_, sp, opsz);
+    uint16_t sel = (uint16_t)rd_mem(c, SS_, (sp + opsz) & m, opsz);
+    if (!c->pe || (c->eflags & F_VM)) {
+        c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + 2 * opsz + pop_bytes) & m);
+        emu_seg_real(&c->seg[CS_], sel);
+        c->eip = eip;
+        return;
+    }
+    unsigned rpl = sel & 3;
+    if ((sel & 0xFFFC) == 0)
+        RAISE_GP(c, 0);
+    uint32_t lo, hi;
+    read_desc(c, sel, &lo, &hi, EXC_GP);
+    check_code_desc(c, sel, hi);
+    unsigned dpl = (hi >> 13) & 3, type = (hi >> 8) & 0xF;
+    if (rpl < c->cpl || ((type & 4) ? dpl > rpl : dpl != rpl))
+        RAISE_GP(c, sel & 0xFFFC);
+    if (!(hi & 0x8000))
+        emu_raise(c, EXC_NP, sel & 0xFFFC, true);
+    if (rpl == c->cpl) {
+        c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + 2 * opsz + pop_bytes) & m);
+        set_cs(c, sel, lo, hi, c->cpl);
+        c->eip = eip;
+        return;
+    }
+    /* Return to an outer level: pop SS:ESP too. */
+    uint32_t osp = (sp + 2 * opsz + pop_bytes) & m;
+    uint32_t nesp = rd_mem(c, SS_, osp, opsz);
+    uint16_t nss = (uint16_t)rd_mem(c, SS_, (osp + opsz) & m, opsz);
+    set_cs(c, sel, lo, hi, (uint8_t)rpl);
+    emu_load_seg(c, SS_, nss);
+    if (c->seg[SS_].db)
+        c->r[ESP_] = nesp + pop_bytes;
+    else
+        c->r[ESP_] = (c->r[ESP_] & 0xFFFF0000u) | ((nesp + pop_bytes) & 0xFFFF);
+    c->eip = eip;
+    drop_inner_segs(c);
+}
+
+static uint32_t eflags_mask_for(const struct emu_cpu *c, unsigned opsz)
+{
+    uint32_t m = F_ARITH | F_TF | F_DF | F_NT;
+    if (opsz == 4)
+        m |= F_AC | F_ID | F_RF;
+    if (c->cpl == 0 || !c->pe)
+        m |= F_IOPL;
+    if (!c->pe || c->cpl <= ((c->eflags & F_IOPL) >> 12))
+        m |= F_IF;
+    if (opsz == 2)
+        m &= 0xFFFF;
+    return m;
+}
+
+void emu_iret(struct emu_cpu *c, unsigned opsz)
+{
+    uint32_t m = sp_mask(c), sp = c->r[ESP_] & m;
+    if (!c->pe) {
+        uint32_t eip = rd_mem(c, SS_, sp, opsz);
+        uint16_t sel = (uint16_t)rd_mem(c, SS_, (sp + opsz) & m, opsz);
+        uint32_t fl = rd_mem(c, SS_, (sp + 2 * opsz) & m, opsz);
+        c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + 3 * opsz) & m);
+        emu_seg_real(&c->seg[CS_], sel);
+        c->eip = eip;
+        emu_write_eflags(c, fl, eflags_mask_for(c, opsz) & ~F_VM);
+        return;
+    }
+    if (c->eflags & F_VM)
+        emu_unimplemented(c, "IRET in virtual-8086 mode");
+    if (c->eflags & F_NT)
+        emu_unimplemented(c, "IRET with NT (task return)");
+    uint32_t eip = rd_mem(c, SS_, sp, opsz);
+    uint16_t sel = (uint16_t)rd_mem(c, SS_, (sp + opsz) & m, opsz);
+    uint32_t fl = rd_mem(c, SS_, (sp + 2 * opsz) & m, opsz);
+    if (opsz == 4 && (fl & F_VM) && c->cpl == 0) {
+        c->st.v86_attempts++;
+        emu_unimplemented(c, "IRET to virtual-8086 mode");
+    }
+    unsigned rpl = sel & 3;
+    if ((sel & 0xFFFC) == 0)
+        RAISE_GP(c, 0);
+    uint32_t lo, hi;
+    read_desc(c, sel, &lo, &hi, EXC_GP);
+    check_code_desc(c, sel, hi);
+    unsigned dpl = (hi >> 13) & 3, type = (hi >> 8) & 0xF;
+    if (rpl < c->cpl || ((type & 4) ? dpl > rpl : dpl != rpl))
+        RAISE_GP(c, sel & 0xFFFC);
+    if (!(hi & 0x8000))
+        emu_raise(c, EXC_NP, sel & 0xFFFC, true);
+    uint32_t fmask = eflags_mask_for(c, opsz);
+    if (rpl == c->cpl) {
+        c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + 3 * opsz) & m);
+        set_cs(c, sel, lo, hi, c->cpl);
+        c->eip = eip;
+        emu_write_eflags(c, fl, fmask);
+        return;
+    }
+    uint32_t nesp = rd_mem(c, SS_, (sp + 3 * opsz) & m, opsz);
+    uint16_t nss = (uint16_t)rd_mem(c, SS_, (sp + 4 * opsz) & m, opsz);
+    set_cs(c, sel, lo, hi, (uint8_t)rpl);
+    emu_load_seg(c, SS_, nss);
+    c->r[ESP_] = c->seg[SS_].db ? nesp : (c->r[ESP_] & 0xFFFF0000u) | (nesp & 0xFFFF);
+    c->eip = eip;
+    emu_write_eflags(c, fl, fmask);
+    drop_inner_segs(c);
+}
+
+static void real_interrupt(struct emu_cpu *c, int vec, uint32_t ret_eip)
+{
+    if ((uint32_t)vec * 4 + 3 > c->idt.limit)
+        RAISE_GP(c, (uint32_t)vec * 8 + 2);
+    uint32_t ent = lin_read(c, c->idt.base + (uint32_t)vec * 4, 4);
+    uint32_t fl = emu_get_eflags(c);
+    push(c, 2, fl);
+    push(c, 2, c->seg[CS_].sel);
+    push(c, 2, ret_eip);
+    c->eflags &= ~(F_IF | F_TF | F_AC | F_RF);
+    emu_seg_real(&c->seg[CS_], (uint16_t)(ent >> 16));
+    c->eip = ent & 0xFFFF;
+}
+
+void emu_do_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint32_t err,
+                      uint32_t ret_eip)
+{
+    if (!c->pe) {
+        real_interrupt(c, vec, ret_eip);
+        return;
+    }
+    if (c->eflags & F_VM)
+        emu_unimplemented(c, "interrupt in virtual-8086 mode");
+    uint32_t ext = soft ? 0 : 1;
+    uint32_t gerr = (uint32_t)vec * 8 + 2 + ext;
+    if ((uint32_t)vec * 8 + 7 > c->idt.limit)
+        RAISE_GP(c, gerr);
+    uint32_t lo = emu_sys_read(c, c->idt.base + (uint32_t)vec * 8, 4);
+    uint32_t hi = emu_sys_read(c, c->idt.base + (uint32_t)vec * 8 + 4, 4);
+    unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3;
+    if (type == 5)
+        emu_unimplemented(c, "interrupt through a task gate");
+    if (type != 6 && type != 7 && type != 0xE && type != 0xF)
+        RAISE_GP(c, gerr);
+    if (soft && dpl < c->cpl)
+        RAISE_GP(c, gerr);
+    if (!(hi & 0x8000))
+        emu_raise(c, EXC_NP, gerr, true);
+    bool gate32 = type & 8, trap = type & 1;
+    uint16_t csel = (uint16_t)(lo >> 16);
+    uint32_t off = (lo & 0xFFFF) | (gate32 ? (hi & 0xFFFF0000u) : 0);
+    if ((csel & 0xFFFC) == 0)
+        RAISE_GP(c, ext);
+    uint32_t clo, chi;
+    read_desc(c, csel, &clo, &chi, EXC_GP);
+    if (!((chi >> 12) & 1) || !((chi >> 8) & 8))
+        RAISE_GP(c, (csel & 0xFFFC) + ext);
+    unsigned cdpl = (chi >> 13) & 3;
+    if (cdpl > c->cpl)
+        RAISE_GP(c, (csel & 0xFFFC) + ext);
+    if (!(chi & 0x8000))
+        emu_raise(c, EXC_NP, (csel & 0xFFFC) + ext, true);
+    unsigned sz = gate32 ? 4 : 2;
+    uint32_t fl = emu_get_eflags(c);
+    uint16_t old_cs = c->seg[CS_].sel;
+    if (!(chi & 0x400) && cdpl < c->cpl) {
+        uint16_t nss;
+        uint32_t nesp;
+        tss_stack(c, cdpl, &nss, &nesp);
+        uint16_t old_ss = c->seg[SS_].sel;
+        uint32_t old_esp = c->r[ESP_];
+        struct emu_seg save_ss = c->seg[SS_];
+        uint8_t old_cpl = c->cpl;
+        c->cpl = (uint8_t)cdpl;
+        load_inner_ss(c, nss, cdpl);
+        c->r[ESP_] = nesp;
+        push(c, sz, old_ss);
+        push(c, sz, old_esp);
+        (void)save_ss;
+        push(c, sz, fl);
+        push(c, sz, old_cs);
+        push(c, sz, ret_eip);
+        if (has_err)
+            push(c, sz, err);
+        c->cpl = old_cpl;
+        set_cs(c, csel, clo, chi, (uint8_t)cdpl);
+        drop_inner_segs(c);
+    } else {
+        push(c, sz, fl);
+        push(c, sz, old_cs);
+        push(c, sz, ret_eip);
+        if (has_err)
+            push(c, sz, err);
+        set_cs(c, csel, clo, chi, c->cpl);
+    }
+    c->eip = sz == 2 ? off & 0xFFFF : off;
+    c->eflags &= ~(F_TF | F_NT | F_RF | F_VM);
+    if (!trap)
+        c->eflags &= ~F_IF;
+}
+
+void emu_write_cr(struct emu_cpu *c, int n, uint32_t v)
+{
+    switch (n) {
+    case 0: {
+        v |= 0x10;      /* ET is hardwired */
+        if ((v & PG_CR0_PG) && !(v & 1))
+            RAISE_GP(c, 0);
+        if (((v >> 29) & 1) && !((v >> 30) & 1))
+            RAISE_GP(c, 0);      /* NW without CD */
+        uint32_t changed = c->cr0 ^ v;
+        c->cr0 = v;
+        c->pe = v & 1;
+        c->pg = v & PG_CR0_PG;
+        if (changed & (PG_CR0_PG | PG_CR0_WP | 1))
+            tlb_flush_all(&c->tlb, false);
+        if (changed & 1)
+            c->cpl = c->pe ? c->seg[CS_].dpl : 0;
+        c->stop_block = true;
+        break;
+    }
+    case 2:
+        c->cr2 = v;
+        break;
+    case 3:
+        c->cr3 = v;
+        tlb_flush_all(&c->tlb, true);
+        c->stop_block = true;
+        break;
+    case 4:
+        /* Only VME..PGE, OSFXSR left out: what we implement. */
+        if (v & ~(0x0001u | 0x0002u | 0x0004u | 0x0008u | 0x0010u | 0x0020u | 0x0080u | 0x0100u))
+            RAISE_GP(c, 0);
+        if ((c->cr4 ^ v) & (PG_CR4_PSE | PG_CR4_PAE | PG_CR4_PGE))
+            tlb_flush_all(&c->tlb, false);
+        c->cr4 = v;
+        c->stop_block = true;
+        break;
+    default:
+        RAISE_UD(c);
+    }
+}
+
+#define MSR_TSC 0x10
+#define MSR_APIC_BASE 0x1B
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+#define MSR_MISC_ENABLE 0x1A0
+#define MSR_PAT 0x277
+#define MSR_MTRR_DEF 0x2FF
+#define MSR_EFER 0xC0000080u
+
+static uint64_t host_tsc(void) { return __builtin_ia32_rdtsc(); }
+
+bool emu_rdmsr(struct emu_cpu *c, uint32_t idx, uint64_t *v)
+{
+    switch (idx) {
+    case MSR_TSC: *v = host_tsc() + c->tsc_offset; return true;
+    case MSR_APIC_BASE: *v = c->apic_base; return true;
+    case MSR_SYSENTER_CS: *v = c->sysenter_cs; return true;
+    case MSR_SYSENTER_ESP: *v = c->sysenter_esp; return true;
+    case MSR_SYSENTER_EIP: *v = c->sysenter_eip; return true;
+    case MSR_MISC_ENABLE: *v = c->misc_enable; return true;
+    case MSR_PAT: *v = c->pat; return true;
+    case MSR_MTRR_DEF: *v = c->mtrr_def; return true;
+    case MSR_EFER: *v = c->efer; return true;
+    case 0xFE: *v = 0; return true;             /* MTRRcap: no MTRRs */
+    default:
+        if (idx >= 0x200 && idx < 0x280) {      /* MTRR bases/masks: read as zero */
+            *v = 0;
+            return true;
+        }
+        return false;
+    }
+}
+
+bool emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v)
+{
+    switch (idx) {
+    case MSR_TSC: c->tsc_offset = v - host_tsc(); return true;
+    case MSR_APIC_BASE: c->apic_base = v; return true;
+    case MSR_SYSENTER_CS: c->sysenter_cs = v; return true;
+    case MSR_SYSENTER_ESP: c->sysenter_esp = v; return true;
+    case MSR_SYSENTER_EIP: c->sysenter_eip = v; return true;
+    case MSR_MISC_ENABLE: c->misc_enable = v; return true;
+    case MSR_PAT: c->pat = v; return true;
+    case MSR_MTRR_DEF: c->mtrr_def = v; return true;
+    case MSR_EFER:
+        if (v & ~PG_EFER_NXE)
+            return false;       /* no long mode, no SYSCALL */
+        c->efer = v;
+        tlb_flush_all(&c->tlb, false);
+        return true;
+    default:
+        if (idx >= 0x200 && idx < 0x280)
+            return true;
+        return false;
+    }
+}
+
+/* CPUID: the host's answer through the shared model filter, then minus
+ * what this emulator does not implement. */
+void emu_cpuid(struct emu_cpu *c)
+{
+    uint32_t leaf = c->r[EAX_], sub = c->r[ECX_];
+    struct cpuid_regs r = { 0, 0, 0, 0 };
+    uint32_t maxb, maxe, b0, c0, d0;
+    __asm__ volatile("cpuid" : "=a"(maxb), "=b"(b0), "=c"(c0), "=d"(d0) : "a"(0), "c"(0));
+    __asm__ volatile("cpuid" : "=a"(maxe), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+                     : "a"(0x80000000u), "c"(0));
+    if (maxb > 2)
+        maxb = 2;
+    if (maxe > 0x80000004u)
+        maxe = 0x80000004u;
+    if (leaf > maxb && leaf < 0x80000000u)
+        leaf = maxb;
+    if (leaf >= 0x80000000u && leaf > maxe) {
+        c->r[EAX_] = c->r[EBX_] = c->r[ECX_] = c->r[EDX_] = 0;
+        return;
+    }
+    __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+                     : "a"(leaf), "c"(sub));
+    cpuid_model_filter(leaf, sub, &r);
+    switch (leaf) {
+    case 0:
+        r.eax = maxb;
+        break;
+    case 1:
+        /* FPU(0) VME(1)? no; DE PSE TSC MSR PAE CX8 ... CMOV PAT PSE36 */
+        r.edx &= (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
+                 (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17);
+        r.ecx &= (1u << 31);        /* hypervisor bit only */
+        break;
+    case 2:
+        break;
+    case 0x80000000u:
+        r.eax = maxe;
+        break;
+    case 0x80000001u:
+        r.ecx = 0;
+        r.edx &= (1u << 20);        /* NX */
+        break;
+    default:
+        break;
+    }
+    c->r[EAX_] = r.eax;
+    c->r[EBX_] = r.ebx;
+    c->r[ECX_] = r.ecx;
+    c->r[EDX_] = r.edx;
+}
+
+/* I/O permission: CPL <= IOPL, or the TSS bitmap allows every byte. */
+bool emu_io_allowed(struct emu_cpu *c, uint16_t port, unsigned size)
+{
+    if (!c->pe || c->cpl <= ((c->eflags & F_IOPL) >> 12))
+        return true;
+    if (!c->tr.valid || !(c->tr.type & 8) || c->tr.limit < 0x67)
+        return false;
+    uint32_t base = emu_sys_read(c, c->tr.base + 0x66, 2);
+    uint32_t at = base + port / 8;
+    if (at + 1 > c->tr.limit)
+        return false;
+    uint32_t bits = emu_sys_read(c, c->tr.base + at, 2);
+    return ((bits >> (port & 7)) & ((1u << size) - 1)) == 0;
+}
