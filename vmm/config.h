@@ -14,7 +14,7 @@
 enum accel_kind { ACCEL_AUTO, ACCEL_KVM, ACCEL_EMU };
 enum boot_kind { BOOT_DEFAULT, BOOT_CD, BOOT_DISK };
 enum nic_kind { NIC_NONE, NIC_NE2K_PCI, NIC_NE2K_ISA };
-enum net_kind { NET_NONE, NET_USER };
+enum net_kind { NET_NONE, NET_USER, NET_TAP };
 enum display_kind { DISPLAY_NONE, DISPLAY_VNC };
 
 struct disk_config {
@@ -39,6 +39,7 @@ struct vm_config {
     bool mac_set;               /* else the NIC's default 52:54:00:12:34:56 */
     enum net_kind net;
     struct hostfwd hostfwd[CONFIG_MAX_HOSTFWD];
+    const char *tap_ifname;     /* --net tap,ifname=X */
     unsigned nhostfwd;
     const char *pcap;
     const char *serial;         /* chardev spec */

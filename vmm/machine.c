@@ -387,6 +387,9 @@ static int create_network(struct machine *m, char *err, size_t errlen)
         struct net_user_opts uo = { m->cfg.hostfwd, m->cfg.nhostfwd, false };
         if (net_user_create(m->net, &m->loop, &m->clock, &uo, err, errlen) < 0)
             return -1;
+    } else if (m->cfg.net == NET_TAP &&
+               net_tap_create(m->net, &m->loop, m->cfg.tap_ifname, err, errlen) < 0) {
+        return -1;
     }
     const uint8_t *mac = m->cfg.mac_set ? m->cfg.mac : NULL;
     if (m->cfg.nic == NIC_NE2K_PCI)

@@ -23,7 +23,7 @@ static const char usage_text[] =
     "      --boot cd|disk       boot device\n"
     "      --accel auto|kvm|emu execution backend (default auto)\n"
     "      --nic ne2k-pci|ne2k-isa|none[,mac=XX:XX:XX:XX:XX:XX]\n"
-    "      --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]|none\n"
+    "      --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]|tap,ifname=NAME|none\n"
     "      --pcap PATH          capture every guest frame\n"
     "      --serial stdio|file:PATH|none   COM1 backend (default stdio)\n"
     "      --display none|vnc[:N]\n"
@@ -179,8 +179,19 @@ static void parse_net(struct vm_config *c, char *arg)
         c->net = NET_NONE;
         return;
     }
+    if (strcmp(kind, "tap") == 0) {
+        c->net = NET_TAP;
+        for (char *o = strtok_r(NULL, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+            if (strncmp(o, "ifname=", 7) != 0 || !o[7])
+                die_usage("--net: tap takes ifname=NAME, not '%s'", o);
+            c->tap_ifname = o + 7;
+        }
+        if (!c->tap_ifname)
+            die_usage("--net: tap needs ifname=NAME");
+        return;
+    }
     if (strcmp(kind, "user") != 0)
-        die_usage("--net: unknown backend '%s' (user or none)", kind);
+        die_usage("--net: unknown backend '%s' (user, tap or none)", kind);
     c->net = NET_USER;
     for (char *o = strtok_r(NULL, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
         if (strncmp(o, "hostfwd=", 8) != 0)

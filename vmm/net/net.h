@@ -124,6 +124,11 @@ struct net_user_opts {
 int net_user_create(struct net_port *p, struct loop *loop, struct vclock *clock,
                     const struct net_user_opts *opts, char *err, size_t errlen);
 
+/* The TAP backend: attaches to an existing or new tap interface IFNAME
+ * (needs CAP_NET_ADMIN).  -1 with a one-line message on failure. */
+int net_tap_create(struct net_port *p, struct loop *loop, const char *ifname, char *err,
+                   size_t errlen);
+
 /* Monitor commands `info network`, `pcap start PATH`, `pcap stop`. */
 void net_register_monitor(struct monitor *m, struct net_port *p);
 

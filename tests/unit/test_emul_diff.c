@@ -1,0 +1,297 @@
+/* Differential tests: the same instruction bytes run on the host CPU (in a
+ * small generated stub) and through the emulator, with random operands
+ * and random incoming flags; results and the defined flags must match. */
+#include <CUnit/CUnit.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../../vmm/emul/emul_int.h"
+
+struct regs4 { uint32_t eax, ecx, edx, ebx, fl; };
+
+enum fkind { K_ALU, K_LOGIC, K_SHIFT, K_ROT, K_SHXD, K_MUL, K_NONE, K_CF, K_ZF, K_INC };
+
+struct tcase {
+    const char *name;
+    uint8_t bytes[4];
+    unsigned len, size;
+    enum fkind kind;
+};
+
+static const struct tcase cases[] = {
+    { "add32", { 0x01, 0xD8 }, 2, 4, K_ALU }, { "add16", { 0x66, 0x01, 0xD8 }, 3, 2, K_ALU },
+    { "add8", { 0x00, 0xD8 }, 2, 1, K_ALU }, { "addh8", { 0x00, 0xFC }, 2, 1, K_ALU },
+    { "or32", { 0x09, 0xD8 }, 2, 4, K_LOGIC }, { "or8", { 0x08, 0xD8 }, 2, 1, K_LOGIC },
+    { "adc32", { 0x11, 0xD8 }, 2, 4, K_ALU }, { "adc16", { 0x66, 0x11, 0xD8 }, 3, 2, K_ALU },
+    { "adc8", { 0x10, 0xD8 }, 2, 1, K_ALU }, { "sbb32", { 0x19, 0xD8 }, 2, 4, K_ALU },
+    { "sbb16", { 0x66, 0x19, 0xD8 }, 3, 2, K_ALU }, { "sbb8", { 0x18, 0xD8 }, 2, 1, K_ALU },
+    { "and32", { 0x21, 0xD8 }, 2, 4, K_LOGIC }, { "and16", { 0x66, 0x21, 0xD8 }, 3, 2, K_LOGIC },
+    { "sub32", { 0x29, 0xD8 }, 2, 4, K_ALU }, { "sub16", { 0x66, 0x29, 0xD8 }, 3, 2, K_ALU },
+    { "sub8", { 0x28, 0xD8 }, 2, 1, K_ALU }, { "xor32", { 0x31, 0xD8 }, 2, 4, K_LOGIC },
+    { "xor8", { 0x30, 0xD8 }, 2, 1, K_LOGIC }, { "cmp32", { 0x39, 0xD8 }, 2, 4, K_ALU },
+    { "cmp16", { 0x66, 0x39, 0xD8 }, 3, 2, K_ALU }, { "cmp8", { 0x38, 0xD8 }, 2, 1, K_ALU },
+    { "addi8", { 0x83, 0xC0, 0x85 }, 3, 4, K_ALU }, { "subi16", { 0x66, 0x83, 0xE8, 0x7F }, 4, 2, K_ALU },
+    { "test32", { 0x85, 0xD8 }, 2, 4, K_LOGIC }, { "test8", { 0x84, 0xD8 }, 2, 1, K_LOGIC },
+    { "inc32", { 0xFF, 0xC0 }, 2, 4, K_INC }, { "inc16", { 0x66, 0xFF, 0xC0 }, 3, 2, K_INC },
+    { "inc8", { 0xFE, 0xC0 }, 2, 1, K_INC }, { "dec32", { 0xFF, 0xC8 }, 2, 4, K_INC },
+    { "dec8", { 0xFE, 0xC8 }, 2, 1, K_INC }, { "neg32", { 0xF7, 0xD8 }, 2, 4, K_ALU },
+    { "neg16", { 0x66, 0xF7, 0xD8 }, 3, 2, K_ALU }, { "neg8", { 0xF6, 0xD8 }, 2, 1, K_ALU },
+    { "not32", { 0xF7, 0xD0 }, 2, 4, K_NONE },
+    { "rol32", { 0xD3, 0xC0 }, 2, 4, K_ROT }, { "rol16", { 0x66, 0xD3, 0xC0 }, 3, 2, K_ROT },
+    { "rol8", { 0xD2, 0xC0 }, 2, 1, K_ROT }, { "ror32", { 0xD3, 0xC8 }, 2, 4, K_ROT },
+    { "ror8", { 0xD2, 0xC8 }, 2, 1, K_ROT }, { "ror16", { 0x66, 0xD3, 0xC8 }, 3, 2, K_ROT },
+    { "rcl32", { 0xD3, 0xD0 }, 2, 4, K_ROT }, { "rcl16", { 0x66, 0xD3, 0xD0 }, 3, 2, K_ROT },
+    { "rcl8", { 0xD2, 0xD0 }, 2, 1, K_ROT }, { "rcr32", { 0xD3, 0xD8 }, 2, 4, K_ROT },
+    { "rcr16", { 0x66, 0xD3, 0xD8 }, 3, 2, K_ROT }, { "rcr8", { 0xD2, 0xD8 }, 2, 1, K_ROT },
+    { "shl32", { 0xD3, 0xE0 }, 2, 4, K_SHIFT }, { "shl16", { 0x66, 0xD3, 0xE0 }, 3, 2, K_SHIFT },
+    { "shl8", { 0xD2, 0xE0 }, 2, 1, K_SHIFT }, { "shr32", { 0xD3, 0xE8 }, 2, 4, K_SHIFT },
+    { "shr16", { 0x66, 0xD3, 0xE8 }, 3, 2, K_SHIFT }, { "shr8", { 0xD2, 0xE8 }, 2, 1, K_SHIFT },
+    { "sar32", { 0xD3, 0xF8 }, 2, 4, K_SHIFT }, { "sar16", { 0x66, 0xD3, 0xF8 }, 3, 2, K_SHIFT },
+    { "sar8", { 0xD2, 0xF8 }, 2, 1, K_SHIFT }, { "shl1", { 0xD1, 0xE0 }, 2, 4, K_SHIFT },
+    { "shld32", { 0x0F, 0xA5, 0xD8 }, 3, 4, K_SHXD }, { "shrd32", { 0x0F, 0xAD, 0xD8 }, 3, 4, K_SHXD },
+    { "shld16", { 0x66, 0x0F, 0xA5, 0xD8 }, 4, 2, K_SHXD },
+    { "shrd16", { 0x66, 0x0F, 0xAD, 0xD8 }, 4, 2, K_SHXD },
+    { "mul32", { 0xF7, 0xE3 }, 2, 4, K_MUL }, { "mul16", { 0x66, 0xF7, 0xE3 }, 3, 2, K_MUL },
+    { "mul8", { 0xF6, 0xE3 }, 2, 1, K_MUL }, { "imul32", { 0xF7, 0xEB }, 2, 4, K_MUL },
+    { "imul16", { 0x66, 0xF7, 0xEB }, 3, 2, K_MUL }, { "imul8", { 0xF6, 0xEB }, 2, 1, K_MUL },
+    { "imul2", { 0x0F, 0xAF, 0xC3 }, 3, 4, K_MUL }, { "imul2_16", { 0x66, 0x0F, 0xAF, 0xC3 }, 4, 2, K_MUL },
+    { "imul3", { 0x6B, 0xC3, 0x9C }, 3, 4, K_MUL },
+    { "bt", { 0x0F, 0xA3, 0xD8 }, 3, 4, K_CF }, { "bts", { 0x0F, 0xAB, 0xD8 }, 3, 4, K_CF },
+    { "btr", { 0x0F, 0xB3, 0xD8 }, 3, 4, K_CF }, { "btc", { 0x0F, 0xBB, 0xD8 }, 3, 4, K_CF },
+    { "bt16", { 0x66, 0x0F, 0xA3, 0xD8 }, 4, 2, K_CF },
+    { "bsf", { 0x0F, 0xBC, 0xC3 }, 3, 4, K_ZF }, { "bsr", { 0x0F, 0xBD, 0xC3 }, 3, 4, K_ZF },
+    { "bswap", { 0x0F, 0xC8 }, 2, 4, K_NONE }, { "xadd", { 0x0F, 0xC1, 0xD8 }, 3, 4, K_ALU },
+    { "xadd8", { 0x0F, 0xC0, 0xD8 }, 3, 1, K_ALU },
+    { "cmpxchg", { 0x0F, 0xB1, 0xD9 }, 3, 4, K_ALU }, { "cwde", { 0x98 }, 1, 4, K_NONE },
+    { "cbw", { 0x66, 0x98 }, 2, 2, K_NONE }, { "cdq", { 0x99 }, 1, 4, K_NONE },
+    { "cwd", { 0x66, 0x99 }, 2, 2, K_NONE }, { "xchg", { 0x87, 0xD8 }, 2, 4, K_NONE },
+    { "movzx", { 0x0F, 0xB6, 0xC7 }, 3, 4, K_NONE }, { "movsx", { 0x0F, 0xBF, 0xC3 }, 3, 4, K_NONE },
+    { "lea", { 0x8D, 0x44, 0x59, 0x7F }, 4, 4, K_NONE },
+};
+
+typedef void (*stub_fn)(struct regs4 *);
+
+static stub_fn make_stub(uint8_t *page, const uint8_t *insn, unsigned len)
+{
+    static const uint8_t pre[] = { 0x53, 0x57, 0x8B, 0x07, 0x8B, 0x4F, 0x04, 0x8B, 0x57, 0x08,
+                                   0x8B, 0x5F, 0x0C, 0xFF, 0x77, 0x10, 0x9D };
+    static const uint8_t post[] = { 0x9C, 0x41, 0x5B, 0x48, 0x8B, 0x3C, 0x24, 0x89, 0x07,
+                                    0x89, 0x4F, 0x04, 0x89, 0x57, 0x08, 0x89, 0x5F, 0x0C,
+                                    0x44, 0x89, 0x5F, 0x10, 0x5F, 0x5B, 0xC3 };
+    unsigned n = 0;
+    memcpy(page + n, pre, sizeof(pre));
+    n += sizeof(pre);
+    memcpy(page + n, insn, len);
+    n += len;
+    memcpy(page + n, post, sizeof(post));
+    stub_fn f;
+    void *p = page;
+    memcpy(&f, &p, sizeof(f));
+    return f;
+}
+
+static uint8_t bios[64 * 1024];
+
+struct fixture { struct guest_mem mem; struct emu_cpu cpu; };
+
+static void noop_pio(void *o, uint16_t p, unsigned s, bool w, uint32_t *v)
+{
+    (void)o; (void)p; (void)s; (void)w; *v = 0xFFFFFFFF;
+}
+static void noop_mmio(void *o, uint64_t a, unsigned s, bool w, uint64_t *v)
+{
+    (void)o; (void)a; (void)s; (void)w; *v = ~0ull;
+}
+
+/* Flat 32-bit protected mode, CPL0. */
+static void flat32(struct emu_cpu *c)
+{
+    struct x86_state s;
+    x86_reset_state(&s);
+    s.cr0 |= 1;
+    for (int k = 0; k < X86_NSREG; k++) {
+        s.seg[k] = (struct x86_seg){ .base = 0, .limit = 0xFFFFFFFF, .selector = 0x10,
+                                     .type = 3, .present = true, .s = true, .db = true, .g = true };
+    }
+    s.seg[X86_CS].type = 0xB;
+    s.seg[X86_CS].selector = 0x08;
+    s.rip = 0x1000;
+    s.gpr[X86_RSP] = 0x8000;
+    emu_set_state(c, &s);
+}
+
+static int fixture_init(struct fixture *f)
+{
+    if (mem_init(&f->mem, 4 * MiB, bios, sizeof(bios)) < 0)
+        return -1;
+    struct emu_env env = { .pio = noop_pio, .mmio = noop_mmio };
+    if (emu_init(&f->cpu, &f->mem, &env) < 0)
+        return -1;
+    flat32(&f->cpu);
+    return 0;
+}
+
+static void fixture_fini(struct fixture *f)
+{
+    emu_fini(&f->cpu);
+    mem_destroy(&f->mem);
+}
+
+static uint32_t rnd32(void)
+{
+    uint32_t v = ((uint32_t)rand() << 16) ^ (uint32_t)rand();
+    switch (rand() % 8) {   /* bias towards edge values */
+    case 0: return 0;
+    case 1: return 0xFFFFFFFFu;
+    case 2: return 0x80000000u ^ (v & 0xFF);
+    case 3: return v & 0xFF;
+    default: return v;
+    }
+}
+
+/* Which flags are architecturally defined for this case and operands. */
+static uint32_t defined_flags(const struct tcase *t, const struct regs4 *in)
+{
+    unsigned cnt = in->ecx & 0x1F;
+    switch (t->kind) {
+    case K_ALU: return F_ARITH;
+    case K_INC: return F_ARITH;
+    case K_LOGIC: return F_ARITH & ~F_AF;
+    case K_SHIFT:
+        if (cnt == 0)
+            return F_ARITH;
+        return (F_CF | F_SF | F_ZF | F_PF | (cnt == 1 ? F_OF : 0));
+    case K_ROT:
+        if (cnt == 0)
+            return F_ARITH;
+        return F_SF | F_ZF | F_PF | F_AF | F_CF | (cnt == 1 ? F_OF : 0);
+    case K_SHXD:
+        if (cnt == 0)
+            return F_ARITH;
+        return F_CF | F_SF | F_ZF | F_PF | (cnt == 1 ? F_OF : 0);
+    case K_MUL: return F_CF | F_OF;
+    case K_CF: return F_CF;
+    case K_ZF: return F_ZF;
+    default: return F_ARITH;
+    }
+}
+
+static void test_diff(void)
+{
+    uint8_t *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CU_ASSERT_FATAL(page != MAP_FAILED);
+    struct fixture f;
+    CU_ASSERT_FATAL(fixture_init(&f) == 0);
+    srand(12345);
+    unsigned failures = 0, runs = 0;
+    for (size_t t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
+        const struct tcase *tc = &cases[t];
+        stub_fn fn = make_stub(page, tc->bytes, tc->len);
+        for (int it = 0; it < 3000; it++) {
+            struct regs4 in = { rnd32(), rnd32(), rnd32(), rnd32(), 0 };
+            in.fl = 0x202 | ((uint32_t)rand() & F_ARITH);
+            if (tc->kind == K_SHXD && tc->size == 2 && (in.ecx & 0x1F) > 16)
+                in.ecx &= ~0x10u;   /* 16-bit counts above 16 are undefined */
+            if (tc->kind == K_ZF && (in.ebx == 0))
+                in.ebx = 1;
+            struct regs4 host = in;
+            fn(&host);
+            struct emu_cpu *c = &f.cpu;
+            c->r[EAX_] = in.eax;
+            c->r[ECX_] = in.ecx;
+            c->r[EDX_] = in.edx;
+            c->r[EBX_] = in.ebx;
+            c->lf.op = LF_NONE;
+            c->eflags = in.fl;
+            c->eip = 0x1000;
+            int exc = emu_step_bytes(c, tc->bytes, tc->len);
+            uint32_t fl = emu_get_eflags(c);
+            uint32_t mask = defined_flags(tc, &in);
+            bool bad = exc != 0 || c->r[EAX_] != host.eax || c->r[ECX_] != host.ecx ||
+                       c->r[EDX_] != host.edx || c->r[EBX_] != host.ebx ||
+                       ((fl ^ host.fl) & mask) != 0 || c->eip != 0x1000 + tc->len;
+            runs++;
+            if (bad && failures++ < 10)
+                fprintf(stderr, "\n%s: in eax=%08x ecx=%08x edx=%08x ebx=%08x fl=%03x -> host "
+                        "%08x %08x %08x %08x fl=%03x, emu %08x %08x %08x %08x fl=%03x (mask %03x) exc %d",
+                        tc->name, in.eax, in.ecx, in.edx, in.ebx, in.fl, host.eax, host.ecx,
+                        host.edx, host.ebx, host.fl & F_ARITH, c->r[EAX_], c->r[ECX_],
+                        c->r[EDX_], c->r[EBX_], fl & F_ARITH, mask, exc);
+        }
+    }
+    CU_ASSERT_EQUAL(failures, 0);
+    CU_ASSERT(runs > 100000);
+    fixture_fini(&f);
+    munmap(page, 4096);
+}
+
+/* DIV/IDIV with operands that do not overflow, against the host. */
+static void test_div(void)
+{
+    uint8_t *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CU_ASSERT_FATAL(page != MAP_FAILED);
+    struct fixture f;
+    CU_ASSERT_FATAL(fixture_init(&f) == 0);
+    static const struct tcase divs[] = {
+        { "div32", { 0xF7, 0xF3 }, 2, 4, K_NONE }, { "idiv32", { 0xF7, 0xFB }, 2, 4, K_NONE },
+        { "div16", { 0x66, 0xF7, 0xF3 }, 3, 2, K_NONE }, { "div8", { 0xF6, 0xF3 }, 2, 1, K_NONE },
+        { "idiv8", { 0xF6, 0xFB }, 2, 1, K_NONE },
+    };
+    unsigned failures = 0;
+    for (size_t t = 0; t < 5; t++) {
+        stub_fn fn = make_stub(page, divs[t].bytes, divs[t].len);
+        for (int it = 0; it < 5000; it++) {
+            struct regs4 in = { rnd32(), rnd32(), 0, rnd32() | 1, 0x202 };
+            bool sgn = divs[t].bytes[divs[t].len - 1] == 0xFB;
+            if (divs[t].size == 4) {
+                if (sgn) {
+                    in.eax &= 0x7FFFFFFF;
+                    in.edx = 0;
+                    if (in.ebx == 0xFFFFFFFF) in.ebx = 3;
+                } else {
+                    in.edx = in.edx % in.ebx;
+                    in.edx = rnd32() % in.ebx;
+                }
+            } else if (divs[t].size == 2) {
+                in.ebx = (in.ebx & 0xFFFF) | 1;
+                in.edx = (rnd32() & 0xFFFF) % (in.ebx & 0xFFFF);
+            } else {
+                in.ebx = (in.ebx & 0xFF) | 1;
+                in.eax = (in.eax & 0xFFFF0000u) | (sgn ? (in.eax & 0x3F) : ((rnd32() & 0xFF) << 0) |
+                         (((rnd32() & 0xFF) % (in.ebx & 0xFF)) << 8));
+                if (sgn && (in.ebx & 0xFF) == 0xFF) in.ebx = 3;
+            }
+            struct regs4 host = in;
+            fn(&host);
+            struct emu_cpu *c = &f.cpu;
+            c->r[EAX_] = in.eax; c->r[ECX_] = in.ecx; c->r[EDX_] = in.edx; c->r[EBX_] = in.ebx;
+            c->eflags = in.fl; c->lf.op = LF_NONE; c->eip = 0x1000;
+            int exc = emu_step_bytes(c, divs[t].bytes, divs[t].len);
+            if ((exc || c->r[EAX_] != host.eax || c->r[EDX_] != host.edx) && failures++ < 5)
+                fprintf(stderr, "\n%s: %08x:%08x / %08x: host %08x %08x emu %08x %08x exc %d",
+                        divs[t].name, in.edx, in.eax, in.ebx, host.eax, host.edx, c->r[EAX_],
+                        c->r[EDX_], exc);
+        }
+    }
+    CU_ASSERT_EQUAL(failures, 0);
+    /* Division by zero and quotient overflow raise #DE (vector 0). */
+    struct emu_cpu *c = &f.cpu;
+    static const uint8_t div_ebx[] = { 0xF7, 0xF3 };
+    c->r[EBX_] = 0; c->eip = 0x1000;
+    CU_ASSERT_EQUAL(emu_step_bytes(c, div_ebx, 2), EXC_DE + 1);
+    flat32(c);
+    c->r[EBX_] = 2; c->r[EDX_] = 5; c->r[EAX_] = 0; c->eip = 0x1000;
+    CU_ASSERT_EQUAL(emu_step_bytes(c, div_ebx, 2), EXC_DE + 1);
+    fixture_fini(&f);
+    munmap(page, 4096);
+}
+
+void suite_emul_diff(void)
+{
+    CU_pSuite s = CU_add_suite("emul_diff", NULL, NULL);
+    CU_add_test(s, "ALU/shift/mul/bit ops vs host CPU", test_diff);
+    CU_add_test(s, "DIV/IDIV vs host CPU, #DE", test_div);
+}
