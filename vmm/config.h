@@ -45,6 +45,8 @@ struct vm_config {
     const char *serial;         /* chardev spec */
     enum display_kind display;
     int vnc_display;
+    const char *vnc_listen;     /* NULL = 127.0.0.1 */
+    const char *vnc_password;   /* NULL = no authentication */
     const char *monitor;        /* "unix:PATH" or NULL */
     bool no_reboot;
     const char *bios;

@@ -29,6 +29,9 @@
 #include "block/block.h"
 #include "devices/ide/ide.h"
 #include "devices/ne2k/ne2k.h"
+#include "devices/vga/vga.h"
+#include "ui/display.h"
+#include "ui/vnc.h"
 #include "net/net.h"
 
 #define COM1_BASE 0x3F8
@@ -297,6 +300,23 @@ static void create_isa_devices(struct machine *m)
     m->piix3 = piix3_create(&m->pci, isa, &ph, &m->log);
 }
 
+/* The VGA adapter is always there, as on a PC (screendump and vga-text
+ * work without a VNC client); VNC only when asked for. */
+static int create_display(struct machine *m, char *err, size_t errlen)
+{
+    m->vga = vga_create(&m->pci, &m->pio, &m->mmio, VGA_DEFAULT_BIOS, &m->log, err, errlen);
+    if (!m->vga)
+        return -1;
+    vga_set_clock(m->vga, &m->clock);
+    if (m->cfg.display == DISPLAY_VNC) {
+        m->vnc = vnc_create(&m->loop, m->vga, m->kbc, m->cfg.vnc_listen, m->cfg.vnc_display,
+                            m->cfg.vnc_password, &m->log, err, errlen);
+        if (!m->vnc)
+            return -1;
+    }
+    return 0;
+}
+
 /* IDE positions for --disk in order (QEMU's -hda..-hdd), the CD-ROM
  * taking the secondary master. */
 static const int disk_slots[4][2] = { { 0, 0 }, { 0, 1 }, { 1, 1 }, { 1, 0 } };
@@ -491,7 +511,8 @@ static int machine_init_locked(struct machine *m, char *err, size_t errlen)
     m->pic = pic_create(&m->pio, &m->log);
     pic_set_intr_callback(m->pic, intr_changed, m);
     create_isa_devices(m);
-    if (create_storage(m, err, errlen) < 0 || create_network(m, err, errlen) < 0 ||
+    if (create_storage(m, err, errlen) < 0 || create_display(m, err, errlen) < 0 ||
+        create_network(m, err, errlen) < 0 ||
         setup_firmware(m, err, errlen) < 0)
         return -1;
     /* stdin may be something epoll refuses (a regular file, /dev/null):
@@ -505,6 +526,7 @@ static int machine_init_locked(struct machine *m, char *err, size_t errlen)
             return -1;
         machine_monitor_commands(m);
         ide_register_monitor(m->ide, m->monitor);
+        m->vga_mon = vga_monitor_register(m->monitor, m->vga, m->kbc);
         if (m->net)
             net_register_monitor(m->monitor, m->net);
     }
@@ -556,6 +578,7 @@ static int machine_reset_all(struct machine *m)
     if (m->nic)
         ne2k_reset(m->nic);
     ide_reset(m->ide);
+    vga_reset(m->vga);
     m->a20 = true;
     atomic_store(&m->intr_line, pic_intr_pending(m->pic));
     unlock(m);
@@ -606,6 +629,8 @@ static void destroy_devices(struct machine *m)
 {
     if (m->ide)
         ide_destroy(m->ide);
+    if (m->vga)
+        vga_destroy(m->vga);
     if (m->nic)
         ne2k_destroy(m->nic);
     if (m->net)
@@ -632,10 +657,18 @@ static void destroy_devices(struct machine *m)
 
 void machine_destroy(struct machine *m)
 {
+    /* Devices unmap BARs while they go: the backend must not hear of it. */
+    static const struct mem_listener none = { NULL, NULL, NULL };
+    if (m->mem.ram)
+        mem_set_listener(&m->mem, &none);
     if (m->backend && m->backend_priv)
         m->backend->destroy(m);
+    if (m->vnc)
+        vnc_destroy(m->vnc);
     if (m->monitor)
         monitor_destroy(m->monitor);
+    if (m->vga_mon)
+        vga_monitor_free(m->vga_mon);
     /* aio_destroy runs pending completions, which touch devices. */
     if (m->aio_ready)
         aio_destroy(&m->aio);

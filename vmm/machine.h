@@ -32,6 +32,9 @@ struct i440fx;
 struct piix3;
 struct ne2k;
 struct ide;
+struct vga;
+struct vnc;
+struct vga_monitor;
 struct net_port;
 
 /* Why run() came back. */
@@ -68,6 +71,9 @@ struct machine {
     struct i440fx *i440fx;
     struct piix3 *piix3;
     struct ide *ide;
+    struct vga *vga;
+    struct vnc *vnc;
+    struct vga_monitor *vga_mon;
     struct net_port *net;
     struct ne2k *nic;
 

@@ -26,7 +26,7 @@ static const char usage_text[] =
     "      --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]|tap,ifname=NAME|none\n"
     "      --pcap PATH          capture every guest frame\n"
     "      --serial stdio|file:PATH|none   COM1 backend (default stdio)\n"
-    "      --display none|vnc[:N]\n"
+    "      --display none|vnc[:N]|vnc=ADDR:N[,password=SECRET]   VNC server (127.0.0.1:5900+N)\n"
     "      --monitor unix:PATH  control socket\n"
     "      --no-reboot          exit instead of resetting the guest\n"
     "      --bios PATH          firmware image (default /usr/share/seabios/bios-256k.bin)\n"
@@ -200,18 +200,35 @@ static void parse_net(struct vm_config *c, char *arg)
     }
 }
 
-static void parse_display(struct vm_config *c, const char *arg)
+/* none | vnc | vnc:N | vnc=ADDR:N, then optional ,password=SECRET. */
+static void parse_display(struct vm_config *c, char *arg)
 {
+    char *save = NULL;
+    char *kind = strtok_r(arg, ",", &save);
     char tail;
-    if (strcmp(arg, "none") == 0) {
+    if (!kind || strcmp(kind, "none") == 0) {
         c->display = DISPLAY_NONE;
-    } else if (strcmp(arg, "vnc") == 0) {
-        c->display = DISPLAY_VNC;
-    } else if (sscanf(arg, "vnc:%d%c", &c->vnc_display, &tail) == 1 && c->vnc_display >= 0 &&
-               c->vnc_display < 100) {
-        c->display = DISPLAY_VNC;
-    } else {
-        die_usage("--display: expected none or vnc[:N], got '%s'", arg);
+        return;
+    }
+    c->display = DISPLAY_VNC;
+    if (strncmp(kind, "vnc=", 4) == 0) {
+        char *colon = strrchr(kind + 4, ':');
+        if (!colon || colon == kind + 4)
+            die_usage("--display: expected vnc=ADDRESS:N, got '%s'", kind);
+        *colon = '\0';
+        c->vnc_listen = kind + 4;
+        if (sscanf(colon + 1, "%d%c", &c->vnc_display, &tail) != 1)
+            c->vnc_display = -1;
+    } else if (strcmp(kind, "vnc") != 0 &&
+               sscanf(kind, "vnc:%d%c", &c->vnc_display, &tail) != 1) {
+        die_usage("--display: expected none, vnc, vnc:N or vnc=ADDRESS:N, got '%s'", kind);
+    }
+    if (c->vnc_display < 0 || c->vnc_display > 99)
+        die_usage("--display: VNC display number must be 0-99");
+    for (char *o = strtok_r(NULL, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+        if (strncmp(o, "password=", 9) != 0 || !o[9] || strlen(o + 9) > 8)
+            die_usage("--display: bad option '%s' (password=SECRET, at most 8 characters)", o);
+        c->vnc_password = o + 9;
     }
 }
 
@@ -309,8 +326,6 @@ static void reject_unbuilt(const struct vm_config *c)
         die_usage("--disk: at most 3 disks next to a --cdrom (4 IDE positions)");
     if (c->pcap && c->nic == NIC_NONE)
         die_usage("--pcap: there is no NIC to capture from (add --nic ne2k-pci)");
-    if (c->display != DISPLAY_NONE)
-        die_usage("--display: VGA and VNC are not built yet (use --display none)");
     if (c->kernel || c->initrd || c->append)
         die_usage("--kernel/--initrd/--append: direct Linux boot is not supported yet; "
                   "boot from --cdrom or --disk");

@@ -244,6 +244,9 @@ void mem_set_pam(struct guest_mem *m, unsigned segment, enum pam_mode mode)
 int mem_add_device(struct guest_mem *m, uint8_t *host, uint64_t size, bool readonly,
                    bool dirty_log)
 {
+    /* Backends map this memory page by page (KVM slots). */
+    if (((uintptr_t)host | size) & 4095 || size == 0)
+        return -1;
     for (int i = 0; i < MEM_MAX_DEVICE_MAPPINGS; i++) {
         struct device_mapping *d = &m->devmaps[i];
         if (!d->host) {

@@ -94,8 +94,8 @@ void mem_set_listener(struct guest_mem *m, const struct mem_listener *l);
 void mem_set_pam(struct guest_mem *m, unsigned segment, enum pam_mode mode);
 
 /* Host memory that should appear at a guest address (VGA LFB, a ROM BAR).
- * Returns a handle >= 0, or -1 if it would overlap RAM or the table is
- * full.  mem_move_device() with active=false takes it out of the map. */
+ * host and size must be page-aligned.  Returns a handle >= 0, or -1 if
+ * they are not or the table is full.  mem_move_device() with active=false takes it out of the map. */
 int mem_add_device(struct guest_mem *m, uint8_t *host, uint64_t size, bool readonly,
                    bool dirty_log);
 int mem_move_device(struct guest_mem *m, int handle, uint64_t gpa, bool active);

@@ -41,11 +41,17 @@ start:
     mov dx, COM1 + 1
     mov al, 0x02                        ; ETBEI: THR is empty, so IRQ now
     out dx, al
+    ; Check-then-sleep with interrupts off: STI's one-instruction shadow
+    ; makes STI;HLT atomic, so the last interrupt cannot slip in between
+    ; (our UART sends instantly, so all of them may come before the HLT).
 .wait:
-    hlt
-    cmp byte [0x502], 0
-    je .wait
     cli
+    cmp byte [0x502], 0
+    jne .sent
+    sti
+    hlt
+    jmp .wait
+.sent:
     ; Loopback: a byte sent comes back in RBR.
     mov dx, COM1 + 1
     xor al, al

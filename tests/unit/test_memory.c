@@ -89,7 +89,7 @@ static void test_above_4g(void)
 static void test_device_mapping(void)
 {
     struct guest_mem m;
-    static uint8_t fb[1 << 20];
+    static uint8_t fb[1 << 20] __attribute__((aligned(4096)));
     CU_ASSERT_EQUAL_FATAL(mem_init(&m, 64 * MiB, bios, sizeof(bios)), 0);
     int h = mem_add_device(&m, fb, sizeof(fb), false, true);
     CU_ASSERT(h >= 0);
@@ -104,6 +104,9 @@ static void test_device_mapping(void)
     CU_ASSERT_PTR_NULL(mem_lookup(&m, 0xFD000010ull));
     CU_ASSERT_EQUAL(mem_move_device(&m, 7, 0xFD000000ull, true), -1); /* unused handle */
     CU_ASSERT_EQUAL(mem_move_device(&m, -1, 0xFD000000ull, true), -1);
+    /* Backends map by pages: unaligned host memory or sizes are refused. */
+    CU_ASSERT_EQUAL(mem_add_device(&m, fb + 1, 4096, false, false), -1);
+    CU_ASSERT_EQUAL(mem_add_device(&m, fb, 100, false, false), -1);
     mem_destroy(&m);
 }
 

@@ -347,8 +347,8 @@ static void test_host_bar(void)
 {
     struct env *e = env_new();
     struct pci_device *d = calloc(1, sizeof(*d));
-    uint8_t *rom = calloc(1, 64 * KiB);
-    uint8_t *fb = calloc(1, 1 * MiB);
+    uint8_t *rom = aligned_alloc(4096, 64 * KiB);   /* mapped memory is page-aligned */
+    uint8_t *fb = aligned_alloc(4096, 1 * MiB);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     CU_ASSERT_PTR_NOT_NULL_FATAL(rom);
     CU_ASSERT_PTR_NOT_NULL_FATAL(fb);

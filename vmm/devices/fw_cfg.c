@@ -227,6 +227,7 @@ static uint32_t dma_do_read(struct fw_cfg *f, uint64_t addr, uint32_t len)
     if (n)
         memcpy(dst, it->data + f->cur_offset, n);
     memset(dst + n, 0, len - n);
+    mem_notify_write(f->mem, addr, len);
     f->cur_offset += n;
     return 0;
 }

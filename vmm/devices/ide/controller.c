@@ -207,6 +207,7 @@ static int prd_build(struct ide_channel *ch, uint64_t bytes, const char **why)
         }
         ch->iov[n].iov_base = p;
         ch->iov[n].iov_len = take;
+        ch->iov_gpa[n] = base;
         n++;
         need -= take;
         if (need == 0) {
@@ -225,6 +226,11 @@ static int prd_build(struct ide_channel *ch, uint64_t bytes, const char **why)
 static void dma_finish(struct ide_drive *d, int ret)
 {
     struct ide_channel *ch = d->ch;
+    /* Guest RAM changed behind the CPU's back: tell whoever caches it
+     * (the emulator's decoded code). */
+    if (d->dma_tomem)
+        for (int i = 0; i < ch->niov; i++)
+            mem_notify_write(ch->ide->mem, ch->iov_gpa[i], ch->iov[i].iov_len);
     if (ch->prd_exhausted)
         ch->bm_status &= (uint8_t)~BM_ST_ACTIVE;
     d->dma_pending = false;
@@ -252,6 +258,7 @@ static void dma_kick(struct ide_channel *ch)
                     ch->idx);
     const char *why = "";
     int n = prd_build(ch, d->dma_bytes, &why);
+    ch->niov = n > 0 ? n : 0;
     if (n < 0) {
         guest_error(ide->log, &ide->rl, "ide%d: DMA aborted: %s (table at 0x%x)", ch->idx, why,
                     ch->bm_prd);

@@ -124,6 +124,8 @@ struct ide_channel {
     ide_done_fn aio_done;
     bool prd_exhausted;         /* last transfer ended exactly at the EOT entry */
     struct iovec iov[IDE_MAX_PRD];
+    int niov;                   /* entries of iov in use */
+    uint32_t iov_gpa[IDE_MAX_PRD];     /* guest address of each iov (write notices) */
 
     struct io_region cmd_region, ctl_region;
 };

@@ -330,10 +330,14 @@ static int load_rom(struct vga *v, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "vga: VGA BIOS %s has a bad size", path);
         return -1;
     }
-    size_t size = 2048;         /* the ROM BAR is a power of two, at least 2 KiB */
+    /* The ROM BAR is a power of two; it is mapped straight into the guest,
+     * so it is at least a page and page-aligned (KVM memory slots). */
+    size_t size = 4096;
     while (size < (size_t)len)
         size <<= 1;
-    v->rom = calloc(1, size);
+    v->rom = aligned_alloc(4096, size);
+    if (v->rom)
+        memset(v->rom, 0, size);
     size_t got = v->rom ? fread(v->rom, 1, (size_t)len, f) : 0;
     fclose(f);
     if (got != (size_t)len) {
