@@ -11,6 +11,7 @@
 
 #include "aio.h"
 #include "arch/cpu.h"
+#include "arch/probe.h"
 #include "chardev.h"
 #include "config.h"
 #include "iobus.h"
@@ -78,6 +79,9 @@ struct machine {
     struct ne2k *nic;
 
     const struct cpu_backend *backend;
+    bool probed;                    /* --accel auto ran the KVM probe */
+    struct kvm_probe_result probe;
+    char accel_reason[200];
     void *backend_priv;
     pthread_t vcpu_thread;
     bool a20;

@@ -65,6 +65,10 @@ static int cmd_info_accel(void *opaque, struct monitor_reply *r, int argc, char 
     (void)argv;
     m->backend->info(m, buf, sizeof(buf));
     monitor_printf(r, "%s", buf);
+    if (m->probed)
+        monitor_printf(r, "chosen by --accel auto: %s", m->accel_reason);
+    else
+        monitor_printf(r, "chosen by --accel %s", m->cfg.accel == ACCEL_KVM ? "kvm" : "emu");
     return 0;
 }
 
