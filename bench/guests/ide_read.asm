@@ -4,7 +4,11 @@
 ; then exits through isa-debug-exit.  Variants (nasm -D):
 ;   PIO       READ MULTIPLE after SET MULTIPLE MODE 16, one `rep insw` per
 ;             16-sector DRQ block (else: READ DMA through the PIIX3 bus
-;             master, one 64 KiB PRD entry per 128 sectors)
+;             master, one 64 KiB PRD entry per 128 sectors).  On our hosts'
+;             KVM a `rep insw` leaves the guest once per 512 words (the
+;             in-kernel emulator's 1 KiB read-ahead; counted with strace:
+;             ~84k more KVM_RUNs than the baseline for 64 MiB), so PIO
+;             costs ~8 exits per 8 KiB block, not one per word
 ;   NO_READ   the same boot and set-up without the reads: the baseline the
 ;             benchmark subtracts
 ; Interrupts stay off (cli, PIC masked): the guest polls, like both VMMs'

@@ -46,7 +46,7 @@ fuzz-build: $(FUZZ_BINS)
 # Each harness in its own target so `make -j2 fuzz` runs two at a time.
 # The log's last lines give the counts; a crash stops that harness only.
 FUZZ_OPTS := -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-fuzz-run-%: $(FUZZ_DIR)/fuzz_%
+$(FUZZ_NAMES:%=fuzz-run-%): fuzz-run-%: $(FUZZ_DIR)/fuzz_%
 	@mkdir -p $(FUZZ_DIR)/corpus/$* $(FUZZ_DIR)/crashes $(FUZZ_DIR)/logs
 	@echo "fuzz: $* for $(FUZZ_SECONDS) s"
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -5,10 +5,11 @@
 ; the monitor:
 ;   A  NOT READY, medium not present (02/3A)    -> "no medium"
 ;   B  `change cdrom`: UNIT ATTENTION, medium changed (06/28), then GOOD,
-;      then READ(10) of sector 16 shows "CD001" -> "unit attention", "ready"
-;   C  `eject cdrom`: NOT READY/3A again        -> "removed", exit pass
+;      then READ(10) of sector 16 shows "CD001" -> "attention", "ready"
+;   C  `eject cdrom`: NOT READY/3A again        -> "removed"
+;   D  `change cdrom` again: B once more, then exit pass
 ; Anything else (GOOD without a unit attention first, other sense, a
-; stuck drive) prints "failed" with the sense and exits with the fail code.
+; stuck drive) prints "failed" and the last sense (key << 8 | ASC in hex) and exits with the fail code.
 bits 16
 org 0x7C00
 %include "lib.inc"
@@ -31,6 +32,20 @@ start:
     mov si, msg_empty
     call puts
     ; B: unit attention, then ready.
+    call wait_ready
+    ; C: wait for the eject; the medium is there until then.
+    mov bl, 0
+    call wait_no_medium
+    mov si, msg_gone
+    call puts
+    ; D: the test inserts the ISO again: B once more, then done.
+    call wait_ready
+    exit_with EXIT_PASS
+
+; Polls until GOOD, which must come after a UNIT ATTENTION / medium
+; changed; then sector 16 must read as an ISO 9660 volume descriptor.
+wait_ready:
+    mov byte [seen_ua], 0
     mov ebp, POLLS
 .b:
     dec ebp
@@ -56,13 +71,7 @@ start:
     cmp dword [RESP + 1], 'CD00'
     jne fail
     mov si, msg_ready
-    call puts
-    ; C: wait for the eject; the medium is there until then.
-    mov bl, 0
-    call wait_no_medium
-    mov si, msg_gone
-    call puts
-    exit_with EXIT_PASS
+    jmp puts
 
 ; Polls until TEST UNIT READY fails with NOT READY / medium not present.
 ; BL = 1: GOOD is a failure.
@@ -209,9 +218,9 @@ seen_ua: db 0
 last: dw 0
 tag:       db "cdchange: ", 0
 msg_empty: db "no medium", 10, 0
-msg_ua:    db "unit attention", 10, 0
+msg_ua:    db "attention", 10, 0
 msg_ready: db "ready", 10, 0
 msg_gone:  db "removed", 10, 0
-msg_fail:  db "failed, sense ", 0
+msg_fail:  db "failed ", 0
     times 510 - ($ - $$) db 0
     dw 0xAA55
