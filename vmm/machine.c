@@ -76,18 +76,30 @@ bool machine_should_leave_run(struct machine *m)
 
 /* ---- backend side ---- */
 
-void machine_pio(struct machine *m, uint16_t port, unsigned size, bool is_write, void *data)
+/* One or `count` consecutive accesses (string I/O: KVM hands over a whole
+ * REP INS/OUTS batch), under one acquisition of the lock. */
+void machine_pio_string(struct machine *m, uint16_t port, unsigned size, uint32_t count,
+                        bool is_write, void *data)
 {
+    uint8_t *p = data;
+    size = size > 4 ? 4 : size;
     lock(m);
-    if (is_write) {
+    for (uint32_t i = 0; i < count; i++, p += size) {
         uint32_t v = 0;
-        memcpy(&v, data, size > 4 ? 4 : size);
-        iobus_write(&m->pio, port, size, v);
-    } else {
-        uint32_t v = (uint32_t)iobus_read(&m->pio, port, size);
-        memcpy(data, &v, size > 4 ? 4 : size);
+        if (is_write) {
+            memcpy(&v, p, size);
+            iobus_write(&m->pio, port, size, v);
+        } else {
+            v = (uint32_t)iobus_read(&m->pio, port, size);
+            memcpy(p, &v, size);
+        }
     }
     unlock(m);
+}
+
+void machine_pio(struct machine *m, uint16_t port, unsigned size, bool is_write, void *data)
+{
+    machine_pio_string(m, port, size, 1, is_write, data);
 }
 
 void machine_mmio(struct machine *m, uint64_t addr, unsigned size, bool is_write, void *data)

@@ -113,6 +113,8 @@ void machine_request_exit(struct machine *m, int status);
 /* ---- backend side: called on the vCPU thread without the lock held ---- */
 /* Port I/O and MMIO dispatch (takes the lock). */
 void machine_pio(struct machine *m, uint16_t port, unsigned size, bool is_write, void *data);
+void machine_pio_string(struct machine *m, uint16_t port, unsigned size, uint32_t count,
+                        bool is_write, void *data);
 void machine_mmio(struct machine *m, uint64_t addr, unsigned size, bool is_write, void *data);
 /* Is the PIC asserting INTR? */
 bool machine_intr_pending(struct machine *m);

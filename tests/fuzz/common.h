@@ -44,18 +44,18 @@
 #define FZ_HEADER_SIZE (FZ_CONFIG_BYTES + 2)
 #define FZ_REC_SIZE 12
 #define FZ_MAX_WINDOWS 16
-#define FZ_MAX_ACCESSES 65536u
-#define FZ_MAX_REP 4096u
+#define FZ_MAX_ACCESSES 8192u
+#define FZ_MAX_REP 1024u
 #define FZ_MAX_CLOCK_STEP (1ull << 27)              /* ~134 ms per record */
-#define FZ_MAX_VTIME (10ull * NS_PER_SEC)
+#define FZ_MAX_VTIME (4ull * NS_PER_SEC)
 #define FZ_RAM_SIZE (2 * MiB)
 #define FZ_BIOS_SIZE (64 * KiB)
 
 enum fz_kind {
     FZ_IN = 0,          /* one read of `size` at (window, offset) */
     FZ_OUT = 1,         /* one write of value */
-    FZ_REP_IN = 2,      /* 1 + (value & 0xFFF) reads (rep insb/insw/insd) */
-    FZ_REP_OUT = 3,     /* 1 + (value & 0xFFF) writes, data from the blob at
+    FZ_REP_IN = 2,      /* 1 + (value % FZ_MAX_REP) reads (rep insb/insw/insd) */
+    FZ_REP_OUT = 3,     /* 1 + (value % FZ_MAX_REP) writes, data from the blob at
                            offset value >> 16, wrapping (rep outs) */
     FZ_CLOCK = 4,       /* advance virtual time by value % FZ_MAX_CLOCK_STEP ns */
     FZ_POKE = 5,        /* write `size` bytes of value >> 32 to guest RAM at

@@ -310,9 +310,8 @@ static void kvm_kick(struct machine *m)
 static void handle_pio(struct machine *m, struct kvm_run *run)
 {
     uint8_t *data = (uint8_t *)run + run->io.data_offset;
-    bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
-    for (uint32_t i = 0; i < run->io.count; i++)
-        machine_pio(m, run->io.port, run->io.size, is_write, data + (size_t)i * run->io.size);
+    machine_pio_string(m, run->io.port, run->io.size, run->io.count,
+                       run->io.direction == KVM_EXIT_IO_OUT, data);
 }
 
 static void report_internal_error(struct machine *m, struct kvm_priv *k)

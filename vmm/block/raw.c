@@ -108,7 +108,7 @@ struct block_backend *block_open_raw(const char *path, unsigned flags, char *err
     int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        if (!ro && (e == EACCES || e == EROFS))
+        if (!ro && (e == EACCES || e == EROFS || e == EPERM))
             snprintf(err, errlen, "%s: %s (add ,readonly to use it read-only)", path,
                      strerror(e));
         else

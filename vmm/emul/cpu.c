@@ -420,6 +420,7 @@ static bool deliver(struct emu_cpu *c)
         }
     }
     c->st.exceptions++;
+    if (getenv("EMUDBG") && c->st.exceptions < 40) { fprintf(stderr, "EXC %d err=%x at %04x:%08x lin %x:", c->exc_vec, c->exc_err, c->seg[1].sel, c->eip, c->seg[1].base + c->eip); uint8_t *q = mem_ptr(c->mem, c->seg[1].base + c->eip, 16); for (int k = 0; q && k < 16; k++) fprintf(stderr, " %02x", q[k]); fprintf(stderr, "\n"); }
     c->delivering = c->exc_vec;
     c->halted = false;
     emu_do_interrupt(c, c->exc_vec, false, c->exc_has_err, c->exc_err, c->eip);
@@ -560,6 +561,21 @@ static void seg_in(struct emu_seg *d, const struct x86_seg *s, bool pe)
         d->present = true;
     }
     emu_seg_update_rights(d);
+    if (!pe)
+        d->rd = d->wr = true;
+}
+
+/* Real mode checks segment limits but never access rights: a write through
+ * CS (ISOLINUX saves SS:SP with "mov [cs:x], sp") must work although the
+ * CS cache holds a code type.  Protected mode uses the cached type again.
+ * Called whenever CR0.PE changes. */
+void emu_refresh_seg_rights(struct emu_cpu *c)
+{
+    for (int i = 0; i < 6; i++) {
+        emu_seg_update_rights(&c->seg[i]);
+        if (!c->pe)
+            c->seg[i].rd = c->seg[i].wr = true;
+    }
 }
 
 static void seg_out(struct x86_seg *d, const struct emu_seg *s)
@@ -627,6 +643,7 @@ void emu_reset(struct emu_cpu *c, const struct x86_state *s)
     c->dr[7] = 0x400;
     c->fpu_cw = 0x37F;
     c->fpu_sw = 0;
+    c->mxcsr = 0x1F80;
     c->apic_base = 0;
     c->pat = 0x0007040600070406ull;
     c->tsc_offset = 0;

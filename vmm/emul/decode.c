@@ -398,6 +398,8 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
     case X86_INS_FNSTSW: return h_fnstsw;
     case X86_INS_FNSTCW: return h_fnstcw;
     case X86_INS_FLDCW: return h_fldcw;
+    case X86_INS_FXSAVE: return i->op[0].kind == OPK_MEM ? h_fxsave : NULL;
+    case X86_INS_FXRSTOR: return i->op[0].kind == OPK_MEM ? h_fxrstor : NULL;
     case X86_INS_UD2: return h_ud;
     default:
         if (i->op0 >= 0xD8 && i->op0 <= 0xDF && b[0] != 0x0F)

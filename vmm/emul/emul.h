@@ -75,7 +75,8 @@
  *
  * Not implemented: virtual-8086 mode (IRET/POPF into VM raises #GP and is
  * counted in the statistics), hardware task switches, 64-bit mode, SSE
- * and x87 arithmetic (only the probing instructions firmware uses).
+ * and x87 arithmetic (only the probing instructions firmware uses, plus
+ * FXSAVE/FXRSTOR of that little state: iPXE's librm needs them).
  */
 #ifndef MINUS1_EMUL_H
 #define MINUS1_EMUL_H
@@ -182,6 +183,7 @@ struct emu_cpu {
     uint64_t tsc_offset, apic_base, pat, mtrr_def, sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t misc_enable;
     uint16_t fpu_cw, fpu_sw;
+    uint32_t mxcsr;         /* only stored and reloaded (FXSAVE/FXRSTOR) */
     bool fpu_inited;
 
     /* ---- exceptions ---- */

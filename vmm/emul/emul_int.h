@@ -166,6 +166,7 @@ void emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel);
 void emu_seg_from_desc(struct emu_seg *s, uint16_t sel, uint32_t lo, uint32_t hi);
 void emu_seg_real(struct emu_seg *s, uint16_t sel);
 void emu_seg_update_rights(struct emu_seg *s);
+void emu_refresh_seg_rights(struct emu_cpu *c);
 void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint32_t off, unsigned opsz, bool call,
                   uint32_t ret_eip);
 void emu_far_return(struct emu_cpu *c, unsigned opsz, uint16_t pop_bytes);

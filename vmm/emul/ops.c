@@ -1477,6 +1477,59 @@ H(h_fldcw)
     next(c, i);
 }
 
+/* FXSAVE/FXRSTOR: iPXE's librm saves the FPU/SSE state around every
+ * real-mode call without asking CPUID, so these must exist.  We hold only
+ * FCW, FSW and MXCSR; the data registers are always zero (no x87 or SSE
+ * arithmetic), all tags empty.  Only the 32-bit-mode part of the image
+ * (bytes 0-287) is written; the rest is left alone. */
+#define FXSR_MXCSR_MASK 0xFFBFu     /* no DAZ */
+
+static uint32_t fxsr_addr(struct emu_cpu *c, const struct emu_insn *i)
+{
+    if (c->cr0 & 4)                      /* EM */
+        RAISE_UD(c);
+    if (c->cr0 & 8)                      /* TS */
+        emu_raise(c, EXC_NM, 0, false);
+    uint32_t off = ea(c, &i->op[0], i->adsz);
+    if (off & 15)
+        RAISE_GP(c, 0);
+    return off;
+}
+
+H(h_fxsave)
+{
+    uint32_t off = fxsr_addr(c, i);
+    int seg = i->op[0].seg;
+    /* The last dword first: a fault there leaves memory untouched. */
+    wr_mem(c, seg, off + 284, 4, 0);
+    for (uint32_t k = 0; k < 284; k += 4) {
+        uint32_t v = 0;
+        if (k == 0)
+            v = c->fpu_cw | (uint32_t)c->fpu_sw << 16;
+        else if (k == 24)
+            v = c->mxcsr;
+        else if (k == 28)
+            v = FXSR_MXCSR_MASK;
+        wr_mem(c, seg, off + k, 4, v);
+    }
+    next(c, i);
+}
+
+H(h_fxrstor)
+{
+    uint32_t off = fxsr_addr(c, i);
+    int seg = i->op[0].seg;
+    uint32_t mx = rd_mem(c, seg, off + 24, 4);
+    if (mx & ~FXSR_MXCSR_MASK)
+        RAISE_GP(c, 0);
+    (void)rd_mem(c, seg, off + 508, 4);  /* the whole image must be readable */
+    uint32_t w0 = rd_mem(c, seg, off, 4);
+    c->fpu_cw = (uint16_t)w0;
+    c->fpu_sw = (uint16_t)(w0 >> 16);
+    c->mxcsr = mx;
+    next(c, i);
+}
+
 H(h_fpu_other)
 {
     (void)i;

@@ -108,6 +108,8 @@ H(h_fninit);
 H(h_fnstsw);
 H(h_fnstcw);
 H(h_fldcw);
+H(h_fxsave);
+H(h_fxrstor);
 H(h_fpu_other);
 H(h_unimpl);
 

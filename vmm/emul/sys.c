@@ -487,8 +487,10 @@ void emu_write_cr(struct emu_cpu *c, int n, uint32_t v)
         c->pg = v & PG_CR0_PG;
         if (changed & (PG_CR0_PG | PG_CR0_WP | 1))
             tlb_flush_all(&c->tlb, false);
-        if (changed & 1)
+        if (changed & 1) {
             c->cpl = c->pe ? c->seg[CS_].dpl : 0;
+            emu_refresh_seg_rights(c);
+        }
         c->stop_block = true;
         break;
     }
@@ -501,8 +503,9 @@ void emu_write_cr(struct emu_cpu *c, int n, uint32_t v)
         c->stop_block = true;
         break;
     case 4:
-        /* Only VME..PGE, OSFXSR left out: what we implement. */
-        if (v & ~(0x0001u | 0x0002u | 0x0004u | 0x0008u | 0x0010u | 0x0020u | 0x0080u | 0x0100u))
+        /* VME..PGE and OSFXSR (FXSAVE/FXRSTOR exist; no SSE arithmetic). */
+        if (v & ~(0x0001u | 0x0002u | 0x0004u | 0x0008u | 0x0010u | 0x0020u | 0x0080u | 0x0100u |
+                  0x0200u))
             RAISE_GP(c, 0);
         if ((c->cr4 ^ v) & (PG_CR4_PSE | PG_CR4_PAE | PG_CR4_PGE))
             tlb_flush_all(&c->tlb, false);
@@ -600,9 +603,9 @@ void emu_cpuid(struct emu_cpu *c)
         r.eax = maxb;
         break;
     case 1:
-        /* FPU(0) VME(1)? no; DE PSE TSC MSR PAE CX8 ... CMOV PAT PSE36 */
+        /* FPU DE PSE TSC MSR PAE CX8 PGE CMOV PAT PSE36 FXSR (no VME, no SSE) */
         r.edx &= (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
-                 (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17);
+                 (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 24);
         r.ecx &= (1u << 31);        /* hypervisor bit only */
         break;
     case 2:

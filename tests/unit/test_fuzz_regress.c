@@ -1,0 +1,120 @@
+/* Regression tests for bugs the libFuzzer harnesses (tests/fuzz/) or their
+ * review found, one test per bug, named after it. */
+#include <CUnit/CUnit.h>
+#include <pthread.h>
+
+#include "ide_harness.h"
+
+/* An aio request that holds a worker until released, so a device request
+ * queued behind it is guaranteed to still be in flight. */
+struct blocker {
+    struct aio_req req;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool release;
+};
+
+static int64_t blocker_work(struct aio_req *r)
+{
+    struct blocker *b = r->opaque;
+    pthread_mutex_lock(&b->lock);
+    while (!b->release)
+        pthread_cond_wait(&b->cond, &b->lock);
+    pthread_mutex_unlock(&b->lock);
+    return 0;
+}
+
+static void blocker_done(struct aio_req *r) { (void)r; }
+
+static void blockers_start(struct blocker *b, unsigned n, struct aio *aio)
+{
+    for (unsigned i = 0; i < n; i++) {
+        memset(&b[i], 0, sizeof(b[i]));
+        pthread_mutex_init(&b[i].lock, NULL);
+        pthread_cond_init(&b[i].cond, NULL);
+        b[i].req.work = blocker_work;
+        b[i].req.done = blocker_done;
+        b[i].req.opaque = &b[i];
+        aio_submit(aio, &b[i].req);
+    }
+}
+
+static void blockers_release(struct blocker *b, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        pthread_mutex_lock(&b[i].lock);
+        b[i].release = true;
+        pthread_cond_broadcast(&b[i].cond);
+        pthread_mutex_unlock(&b[i].lock);
+    }
+}
+
+static void blockers_fini(struct blocker *b, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        pthread_cond_destroy(&b[i].cond);
+        pthread_mutex_destroy(&b[i].lock);
+    }
+}
+
+/* `eject -f` (or `change`) while the CD-ROM's READ is queued on the aio
+ * workers closed the block backend under the request: the worker then
+ * read a freed backend (use after free).  The drive must refuse to drop
+ * its medium while a request on it is in flight. */
+static void test_ide_eject_during_inflight_read(void)
+{
+    struct h *h = h_new();
+    struct block_backend *bb = block_open_mem(64 * 2048, true);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bb);
+    CU_ASSERT_EQUAL_FATAL(ide_attach(h->ide, 1, 0, IDE_CDROM, bb), 0);
+
+    /* Clear the power-on unit attention first (TEST UNIT READY twice). */
+    for (int i = 0; i < 2; i++) {
+        outb(h, 0x176, 0xA0);
+        outb(h, 0x171, 0);
+        outb(h, 0x177, 0xA0);
+        for (int w = 0; w < 6; w++)
+            outw(h, 0x170, 0);
+        aio_drain(&h->aio);
+    }
+
+    struct blocker b[AIO_MAX_WORKERS];
+    unsigned nb = (unsigned)h->aio.nworkers;
+    blockers_start(b, nb, &h->aio);
+
+    /* READ(10) of LBA 0, one sector, by PIO: queued behind the blockers. */
+    uint8_t cdb[12] = { 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 };
+    outb(h, 0x176, 0xA0);
+    outb(h, 0x171, 0);
+    outb(h, 0x174, 0x00);
+    outb(h, 0x175, 0x08);
+    outb(h, 0x177, 0xA0);
+    for (int w = 0; w < 6; w++)
+        outw(h, 0x170, (uint16_t)(cdb[2 * w] | cdb[2 * w + 1] << 8));
+    pthread_mutex_lock(&h->aio.lock);
+    unsigned inflight = h->aio.inflight;
+    pthread_mutex_unlock(&h->aio.lock);
+    CU_ASSERT_EQUAL(inflight, nb + 1);
+    CU_ASSERT(inb(h, 0x376) & 0x80);                /* BSY while the image is read */
+
+    char err[128];
+    CU_ASSERT_EQUAL(ide_cd_eject(h->ide, 1, 0, true, err, sizeof(err)), -1);
+    CU_ASSERT_EQUAL(ide_cd_change(h->ide, 1, 0, "/nonexistent.iso", err, sizeof(err)), -1);
+
+    blockers_release(b, nb);
+    aio_drain(&h->aio);
+    blockers_fini(b, nb);
+    CU_ASSERT_EQUAL(inb(h, 0x177) & 0x89, 0x08);    /* DRQ: the sector is ready */
+    /* Idle again: now the forced eject is allowed. */
+    while (inb(h, 0x177) & 0x08)
+        inw(h, 0x170);
+    aio_drain(&h->aio);
+    CU_ASSERT_EQUAL(ide_cd_eject(h->ide, 1, 0, true, err, sizeof(err)), 0);
+    h_free(h);
+}
+
+void suite_fuzz_regress(void)
+{
+    CU_pSuite s = CU_add_suite("fuzz_regress", NULL, NULL);
+    CU_add_test(s, "ide_eject_during_inflight_read", test_ide_eject_during_inflight_read);
+}
