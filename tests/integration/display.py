@@ -109,7 +109,8 @@ class RFB:
         # max 255 each, shifts R16 G8 B0.
         self.s.sendall(struct.pack(">B3xBBBBHHHBBB3x", 0, 32, 24, 0, 1,
                                    255, 255, 255, 16, 8, 0))
-        self.s.sendall(struct.pack(">BxHi", 2, 1, 0))   # SetEncodings: Raw
+        # SetEncodings: Raw, DesktopSize (the server announces mode changes).
+        self.s.sendall(struct.pack(">BxHii", 2, 2, 0, -223))
         self.fb = bytearray(self.width * self.height * 4)
 
     def _recv(self, n):
@@ -175,6 +176,12 @@ class RFB:
             kind, what = self.read_message()
             if kind == "update":
                 return what
+
+    def rgb_rows(self):
+        """The frame as rows of (r, g, b), like png_read's pixels."""
+        fb, w = self.fb, self.width
+        return [[(fb[o + 2], fb[o + 1], fb[o]) for o in range(y * w * 4, (y + 1) * w * 4, 4)]
+                for y in range(self.height)]
 
     def pixel(self, x, y):
         off = (y * self.width + x) * 4

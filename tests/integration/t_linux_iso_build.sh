@@ -88,8 +88,11 @@ done
 [ "$(pos scsi_mod)" -lt "$(pos libata)" ] && [ "$(pos libata)" -lt "$(pos ata_piix)" ] &&
     [ "$(pos 8390)" -lt "$(pos ne2k-pci)" ] && [ "$(pos jbd2)" -lt "$(pos ext4)" ] ||
     { fail "dependencies not loaded first: $order"; return 1; }
-grep -q 'ata_piix.ko: .*libata.ko' "$WORK"/mod/lib/modules/*/modules.dep ||
-    { fail "modules.dep lacks ata_piix's dependency"; return 1; }
+# Like depmod's: every dependency, indirect ones too (busybox modprobe
+# does not recurse), the one to load last first.
+grep -qx 'kernel/drivers/ata/ata_piix.ko: kernel/drivers/ata/libata.ko kernel/drivers/scsi/scsi_mod.ko kernel/drivers/scsi/scsi_common.ko' \
+    "$WORK"/mod/lib/modules/*/modules.dep ||
+    { fail "modules.dep lacks ata_piix's dependencies: $(grep ata_piix "$WORK"/mod/lib/modules/*/modules.dep)"; return 1; }
 xorriso -osirrox on -indev "$WORK/mod.iso" -extract /isolinux/isolinux.cfg "$WORK/mod.cfg" >/dev/null 2>&1
 expect_line "$WORK/mod.cfg" " extra=1" || return 1
 

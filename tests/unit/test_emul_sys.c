@@ -123,6 +123,116 @@ static void test_triple_fault(void)
     done(&f);
 }
 
+/* Real mode checks limits, never access rights: ISOLINUX stores through
+ * CS ("mov [cs:0x3008], sp") while the CS cache holds a code type (reset
+ * state, or after a return from protected mode).  Protected mode with the
+ * same cache must refuse the write. */
+static void test_real_cs_write(void)
+{
+    struct fx f;
+    setup(&f, false);
+    CU_ASSERT_EQUAL(f.cpu.seg[CS_].type & 8, 8);
+    static const uint8_t code[] = { 0x2E, 0x89, 0x26, 0x08, 0x30, 0xF4 };
+    put(&f, 0x1000, code, sizeof(code));
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.st.exceptions, 0);
+    uint16_t v;
+    memcpy(&v, f.mem.ram + 0x3008, 2);
+    CU_ASSERT_EQUAL(v, 0x8000);
+    /* PE on, PE off (mov cr0, eax): the write through CS works again */
+    static const uint8_t mov_cr0[] = { 0x0F, 0x22, 0xC0 };
+    static const uint8_t cs_write[] = { 0x2E, 0x89, 0x1E, 0x0A, 0x30 };  /* mov [cs:0x300a], bx */
+    f.cpu.r[EAX_] = 0x11;
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, mov_cr0, 3), 0);
+    f.cpu.r[EAX_] = 0x10;
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, mov_cr0, 3), 0);
+    f.cpu.r[EBX_] = 0xBEEF;
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, cs_write, sizeof(cs_write)), 0);
+    memcpy(&v, f.mem.ram + 0x300A, 2);
+    CU_ASSERT_EQUAL(v, 0xBEEF);
+    /* protected mode: CS is a code segment, not writable -> #GP */
+    f.cpu.r[EAX_] = 0x11;
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, mov_cr0, 3), 0);
+    f.cpu.idt.limit = 0;
+    f.cpu.r[EBX_] = 0x1111;
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, cs_write, sizeof(cs_write)), EXC_GP + 1);
+    memcpy(&v, f.mem.ram + 0x300A, 2);
+    CU_ASSERT_EQUAL(v, 0xBEEF);
+    done(&f);
+}
+
+/* Runs one instruction expecting exception vec; delivery into the empty
+ * IDT shuts down, which we clear: only the vector matters here. */
+static void expect_exc(struct fx *f, const uint8_t *b, unsigned n, int vec)
+{
+    uint32_t eip = f->cpu.eip;
+    CU_ASSERT_EQUAL(emu_step_bytes(&f->cpu, b, n), vec + 1);
+    f->cpu.shutdown = false;
+    f->cpu.eip = eip;
+}
+
+/* FXSAVE/FXRSTOR (iPXE's librm uses them around every real-mode call):
+ * image layout, alignment, MXCSR reserved bits, CR0.EM/TS; CPUID says FXSR
+ * and CR4.OSFXSR can be set. */
+static void test_fxsr(void)
+{
+    struct fx f;
+    setup(&f, true);
+    f.cpu.idt.limit = 0;
+    memset(f.mem.ram + 0x2000, 0xAA, 512);
+    static const uint8_t fninit[] = { 0xDB, 0xE3 };
+    static const uint8_t fxsave[] = { 0x0F, 0xAE, 0x05, 0x00, 0x20, 0x00, 0x00 };
+    static const uint8_t fxsave_odd[] = { 0x0F, 0xAE, 0x05, 0x08, 0x20, 0x00, 0x00 };
+    static const uint8_t fxrstor[] = { 0x0F, 0xAE, 0x0D, 0x00, 0x24, 0x00, 0x00 };
+    static const uint8_t fnstcw[] = { 0xD9, 0x3D, 0x00, 0x30, 0x00, 0x00 };
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, fninit, 2), 0);
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, fxsave, sizeof(fxsave)), 0);
+    uint8_t *img = f.mem.ram + 0x2000;
+    uint32_t w;
+    memcpy(&w, img, 4);
+    CU_ASSERT_EQUAL(w, 0x037F);                 /* FCW 37F, FSW 0 */
+    memcpy(&w, img + 24, 4);
+    CU_ASSERT_EQUAL(w, 0x1F80);                 /* MXCSR */
+    memcpy(&w, img + 28, 4);
+    CU_ASSERT_EQUAL(w, 0xFFBF);                 /* MXCSR_MASK */
+    CU_ASSERT_EQUAL(img[4], 0);                 /* all tags empty */
+    CU_ASSERT_EQUAL(img[32], 0);                /* ST0 */
+    CU_ASSERT_EQUAL(img[287], 0);
+    CU_ASSERT_EQUAL(img[288], 0xAA);            /* beyond the 32-bit image: untouched */
+    expect_exc(&f, fxsave_odd, sizeof(fxsave_odd), EXC_GP);
+    CU_ASSERT_EQUAL(f.mem.ram[0x2008 + 287], 0xAA);
+    /* FXRSTOR loads FCW/FSW/MXCSR */
+    uint8_t src[512] = { 0 };
+    src[0] = 0x7F; src[1] = 0x02;               /* FCW 027F */
+    src[24] = 0x80; src[25] = 0x1F;
+    memcpy(f.mem.ram + 0x2400, src, sizeof(src));
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, fxrstor, sizeof(fxrstor)), 0);
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, fnstcw, sizeof(fnstcw)), 0);
+    CU_ASSERT_EQUAL(f.mem.ram[0x3000] | f.mem.ram[0x3001] << 8, 0x027F);
+    /* a reserved MXCSR bit: #GP, nothing loaded */
+    f.mem.ram[0x2400 + 26] = 0x01;              /* bit 16 */
+    f.mem.ram[0x2400] = 0x7F; f.mem.ram[0x2401] = 0x03;
+    expect_exc(&f, fxrstor, sizeof(fxrstor), EXC_GP);
+    CU_ASSERT_EQUAL(f.cpu.fpu_cw, 0x027F);
+    /* CR0.EM: #UD; CR0.TS: #NM */
+    f.cpu.cr0 |= 4;
+    expect_exc(&f, fxsave, sizeof(fxsave), EXC_UD);
+    f.cpu.cr0 = (f.cpu.cr0 & ~4u) | 8;
+    expect_exc(&f, fxsave, sizeof(fxsave), EXC_NM);
+    f.cpu.cr0 &= ~8u;
+    /* CPUID.1:EDX.FXSR and CR4.OSFXSR */
+    static const uint8_t cpuid[] = { 0x0F, 0xA2 };
+    static const uint8_t mov_cr4[] = { 0x0F, 0x22, 0xE0 };
+    f.cpu.r[EAX_] = 1;
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, cpuid, 2), 0);
+    CU_ASSERT(f.cpu.r[EDX_] & (1u << 24));
+    CU_ASSERT_FALSE(f.cpu.r[EDX_] & (1u << 25));    /* no SSE */
+    f.cpu.r[EAX_] = 0x200;
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, mov_cr4, 3), 0);
+    CU_ASSERT_EQUAL(f.cpu.cr4, 0x200);
+    done(&f);
+}
+
 static void test_mips(void)
 {
     struct fx f;
@@ -156,5 +266,7 @@ void suite_emul_sys(void)
     CU_add_test(s, "real-mode INT/IRET and #DE through the IVT", test_real_int);
     CU_add_test(s, "self-modifying code and DMA invalidation", test_smc);
     CU_add_test(s, "triple fault", test_triple_fault);
+    CU_add_test(s, "real mode writes through CS (no rights checks)", test_real_cs_write);
+    CU_add_test(s, "FXSAVE/FXRSTOR", test_fxsr);
     CU_add_test(s, "hot loop MIPS", test_mips);
 }

@@ -1,5 +1,7 @@
-/* Regression tests for bugs the libFuzzer harnesses (tests/fuzz/) or their
- * review found, one test per bug, named after it. */
+/* Regression tests for bugs the libFuzzer harnesses (tests/fuzz/) found
+ * or target, one test per bug, named after it; the input that found a
+ * bug also goes into tests/fuzz/corpus/NAME/ so make fuzz-regress
+ * replays it. */
 #include <CUnit/CUnit.h>
 #include <pthread.h>
 
@@ -58,9 +60,12 @@ static void blockers_fini(struct blocker *b, unsigned n)
 }
 
 /* `eject -f` (or `change`) while the CD-ROM's READ is queued on the aio
- * workers closed the block backend under the request: the worker then
- * read a freed backend (use after free).  The drive must refuse to drop
- * its medium while a request on it is in flight. */
+ * workers would close the block backend under the request, and the worker
+ * would then read a freed backend.  The IDE harness drives this race
+ * (ejects between submit and aio_drain); this test makes it
+ * deterministic: the drive must refuse to drop its medium while a
+ * request on it is in flight (under ASan, a regression is a
+ * use-after-free report, otherwise a failed assert). */
 static void test_ide_eject_during_inflight_read(void)
 {
     struct h *h = h_new();

@@ -2,6 +2,7 @@
  * commands and the VNC server's socket. */
 #include <CUnit/CUnit.h>
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,80 @@ static void test_vnc_listens_on_loopback(void)
     ui_fini(&f);
 }
 
+/* Reads n bytes from the client socket while the server runs. */
+static bool recv_pumped(struct vnc *s, int c, void *buf, size_t n)
+{
+    size_t got = 0;
+    for (int i = 0; i < 5000 && got < n; i++) {
+        vnc_refresh(s);
+        ssize_t r = recv(c, (char *)buf + got, n - got, MSG_DONTWAIT);
+        if (r > 0)
+            got += (size_t)r;
+        else if (r == 0)
+            return false;
+        else
+            usleep(200);
+    }
+    return got == n;
+}
+
+/* A client without cursor pseudo-encodings gets exactly the guest's
+ * pixels: the server must not paint a pointer of its own into the frame
+ * (libvncserver draws a default X cursor at (0,0) unless told otherwise). */
+static void test_vnc_frame_is_the_guests(void)
+{
+    struct ui_fx f;
+    char err[128];
+    ui_init(&f);
+    vbe(&f, 1, 64);
+    vbe(&f, 2, 32);
+    vbe(&f, 3, 32);
+    vbe(&f, 4, 0x41);
+    size_t size;
+    uint8_t *vram = vga_vram(f.v, &size);
+    for (unsigned i = 0; i < 64 * 32; i++) {
+        vram[i * 4 + 0] = 0x33;
+        vram[i * 4 + 1] = 0x22;
+        vram[i * 4 + 2] = 0x11;
+    }
+    struct vnc *s = vnc_create(NULL, f.v, f.k, NULL, 96, NULL, &f.log, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(5996) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CU_ASSERT_EQUAL_FATAL(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+    uint8_t b[64];
+    CU_ASSERT_FATAL(recv_pumped(s, c, b, 12));
+    CU_ASSERT_EQUAL(send(c, "RFB 003.008\n", 12, 0), 12);
+    CU_ASSERT_FATAL(recv_pumped(s, c, b, 2));           /* one type: None */
+    CU_ASSERT(b[0] == 1 && b[1] == 1);
+    CU_ASSERT_EQUAL(send(c, "\x01", 1, 0), 1);
+    CU_ASSERT_FATAL(recv_pumped(s, c, b, 4));           /* SecurityResult OK */
+    CU_ASSERT_EQUAL(b[3], 0);
+    CU_ASSERT_EQUAL(send(c, "\x01", 1, 0), 1);          /* ClientInit: shared */
+    CU_ASSERT_FATAL(recv_pumped(s, c, b, 24));
+    CU_ASSERT(b[0] == 0 && b[1] == 64 && b[2] == 0 && b[3] == 32);
+    CU_ASSERT_EQUAL(b[4], 32);                          /* bits per pixel */
+    uint32_t namelen = (uint32_t)b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
+    CU_ASSERT_FATAL(namelen < sizeof(b) && recv_pumped(s, c, b, namelen));
+    /* SetEncodings (Raw only), then a full FramebufferUpdateRequest. */
+    static const uint8_t msgs[] = { 2, 0, 0, 1, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 64, 0, 32 };
+    CU_ASSERT_EQUAL(send(c, msgs, sizeof(msgs), 0), (ssize_t)sizeof(msgs));
+    CU_ASSERT_FATAL(recv_pumped(s, c, b, 16));          /* header + one rectangle */
+    CU_ASSERT(b[0] == 0 && b[3] == 1);
+    CU_ASSERT(b[8] == 0 && b[9] == 64 && b[10] == 0 && b[11] == 32);
+    uint32_t *px = malloc(64 * 32 * 4);
+    CU_ASSERT_FATAL(recv_pumped(s, c, px, 64 * 32 * 4));
+    unsigned wrong = 0;
+    for (unsigned i = 0; i < 64 * 32; i++)
+        wrong += (px[i] & 0xFFFFFF) != 0x112233;
+    CU_ASSERT_EQUAL(wrong, 0);
+    free(px);
+    close(c);
+    vnc_destroy(s);
+    ui_fini(&f);
+}
+
 void suite_ui(void)
 {
     CU_pSuite s = CU_add_suite("ui", NULL, NULL);
@@ -264,4 +339,5 @@ void suite_ui(void)
     CU_add_test(s, "PNG round trip", test_png_roundtrip);
     CU_add_test(s, "monitor commands", test_monitor_commands);
     CU_add_test(s, "VNC listens on loopback", test_vnc_listens_on_loopback);
+    CU_add_test(s, "VNC frame is the guest's", test_vnc_frame_is_the_guests);
 }

@@ -420,7 +420,6 @@ static bool deliver(struct emu_cpu *c)
         }
     }
     c->st.exceptions++;
-    if (getenv("EMUDBG") && c->st.exceptions < 40) { fprintf(stderr, "EXC %d err=%x at %04x:%08x lin %x:", c->exc_vec, c->exc_err, c->seg[1].sel, c->eip, c->seg[1].base + c->eip); uint8_t *q = mem_ptr(c->mem, c->seg[1].base + c->eip, 16); for (int k = 0; q && k < 16; k++) fprintf(stderr, " %02x", q[k]); fprintf(stderr, "\n"); }
     c->delivering = c->exc_vec;
     c->halted = false;
     emu_do_interrupt(c, c->exc_vec, false, c->exc_has_err, c->exc_err, c->eip);

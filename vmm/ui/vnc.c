@@ -161,6 +161,10 @@ struct vnc *vnc_create(struct loop *loop, struct vga *vga, struct i8042 *kbd,
     rfbScreenInfoPtr sc = s->screen;
     set_format(sc);
     sc->frameBuffer = (char *)fb;
+    /* No server-side pointer: libvncserver would paint its default X
+     * cursor into the frames of clients without cursor encodings, pixels
+     * the guest never drew.  The guest draws its own pointer. */
+    sc->cursor = NULL;
     sc->desktopName = "minus1";
     sc->screenData = s;
     sc->kbdAddEvent = on_key;
