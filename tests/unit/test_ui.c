@@ -274,26 +274,23 @@ static bool recv_pumped(struct vnc *s, int c, void *buf, size_t n)
     return got == n;
 }
 
-/* A client without cursor pseudo-encodings gets exactly the guest's
- * pixels: the server must not paint a pointer of its own into the frame
- * (libvncserver draws a default X cursor at (0,0) unless told otherwise). */
-static void test_vnc_frame_is_the_guests(void)
+/* A VNC server on display 96 showing a 64x32x32 VBE frame of 0x112233,
+ * and a client through the RFB 3.8 handshake (no auth, Raw only). */
+static struct vnc *vnc_with_client(struct ui_fx *f, int *client)
 {
-    struct ui_fx f;
     char err[128];
-    ui_init(&f);
-    vbe(&f, 1, 64);
-    vbe(&f, 2, 32);
-    vbe(&f, 3, 32);
-    vbe(&f, 4, 0x41);
+    vbe(f, 1, 64);
+    vbe(f, 2, 32);
+    vbe(f, 3, 32);
+    vbe(f, 4, 0x41);
     size_t size;
-    uint8_t *vram = vga_vram(f.v, &size);
+    uint8_t *vram = vga_vram(f->v, &size);
     for (unsigned i = 0; i < 64 * 32; i++) {
         vram[i * 4 + 0] = 0x33;
         vram[i * 4 + 1] = 0x22;
         vram[i * 4 + 2] = 0x11;
     }
-    struct vnc *s = vnc_create(NULL, f.v, f.k, NULL, 96, NULL, &f.log, err, sizeof(err));
+    struct vnc *s = vnc_create(NULL, f->v, f->k, NULL, 96, NULL, &f->log, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     int c = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(5996) };
@@ -313,9 +310,30 @@ static void test_vnc_frame_is_the_guests(void)
     CU_ASSERT_EQUAL(b[4], 32);                          /* bits per pixel */
     uint32_t namelen = (uint32_t)b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
     CU_ASSERT_FATAL(namelen < sizeof(b) && recv_pumped(s, c, b, namelen));
-    /* SetEncodings (Raw only), then a full FramebufferUpdateRequest. */
-    static const uint8_t msgs[] = { 2, 0, 0, 1, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 64, 0, 32 };
-    CU_ASSERT_EQUAL(send(c, msgs, sizeof(msgs), 0), (ssize_t)sizeof(msgs));
+    static const uint8_t raw_only[] = { 2, 0, 0, 1, 0, 0, 0, 0 };
+    CU_ASSERT_EQUAL(send(c, raw_only, sizeof(raw_only), 0), (ssize_t)sizeof(raw_only));
+    *client = c;
+    return s;
+}
+
+/* FramebufferUpdateRequest for the whole 64x32 frame. */
+static void request_update(int c, bool incremental)
+{
+    uint8_t m[] = { 3, incremental, 0, 0, 0, 0, 0, 64, 0, 32 };
+    CU_ASSERT_EQUAL(send(c, m, sizeof(m), 0), (ssize_t)sizeof(m));
+}
+
+/* A client without cursor pseudo-encodings gets exactly the guest's
+ * pixels: the server must not paint a pointer of its own into the frame
+ * (libvncserver draws a default X cursor at (0,0) unless told otherwise). */
+static void test_vnc_frame_is_the_guests(void)
+{
+    struct ui_fx f;
+    int c;
+    ui_init(&f);
+    struct vnc *s = vnc_with_client(&f, &c);
+    request_update(c, false);
+    uint8_t b[16];
     CU_ASSERT_FATAL(recv_pumped(s, c, b, 16));          /* header + one rectangle */
     CU_ASSERT(b[0] == 0 && b[3] == 1);
     CU_ASSERT(b[8] == 0 && b[9] == 64 && b[10] == 0 && b[11] == 32);
@@ -331,6 +349,42 @@ static void test_vnc_frame_is_the_guests(void)
     ui_fini(&f);
 }
 
+/* A change goes out in the refresh that finds it: the refresh timer
+ * already paces updates, so libvncserver's own deferral (5 ms by default,
+ * checked only at the next refresh, 30 ms later) must not hold it back. */
+static void test_vnc_update_in_one_refresh(void)
+{
+    struct ui_fx f;
+    int c;
+    ui_init(&f);
+    struct vnc *s = vnc_with_client(&f, &c);
+    request_update(c, false);
+    uint32_t *px = malloc(16 + 64 * 32 * 4);
+    CU_ASSERT_FATAL(recv_pumped(s, c, px, 16 + 64 * 32 * 4));
+    /* Nothing changed: an incremental request stays unanswered. */
+    request_update(c, true);
+    for (int i = 0; i < 20; i++) {
+        vnc_refresh(s);
+        usleep(1000);
+    }
+    uint8_t b[16];
+    CU_ASSERT_EQUAL(recv(c, b, sizeof(b), MSG_DONTWAIT), -1);
+    /* One pixel changes: one refresh sends it. */
+    size_t size;
+    uint8_t *vram = vga_vram(f.v, &size);
+    vram[(7 * 64 + 9) * 4] = 0x44;
+    usleep(10000);              /* longer than any deferral */
+    vnc_refresh(s);
+    usleep(10000);
+    CU_ASSERT_EQUAL(recv(c, b, 16, MSG_DONTWAIT), 16);
+    CU_ASSERT(b[0] == 0 && b[3] == 1);
+    CU_ASSERT(b[4] == 0 && b[5] <= 9 && b[6] == 0 && b[7] <= 7);   /* covers (9,7) */
+    free(px);
+    close(c);
+    vnc_destroy(s);
+    ui_fini(&f);
+}
+
 void suite_ui(void)
 {
     CU_pSuite s = CU_add_suite("ui", NULL, NULL);
@@ -340,4 +394,5 @@ void suite_ui(void)
     CU_add_test(s, "monitor commands", test_monitor_commands);
     CU_add_test(s, "VNC listens on loopback", test_vnc_listens_on_loopback);
     CU_add_test(s, "VNC frame is the guest's", test_vnc_frame_is_the_guests);
+    CU_add_test(s, "VNC update in one refresh", test_vnc_update_in_one_refresh);
 }

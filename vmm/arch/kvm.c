@@ -17,6 +17,7 @@
 
 #include "../machine.h"
 #include "cpuid.h"
+#include "kvm_assist.h"
 
 #define KICK_SIGNAL SIGUSR1
 
@@ -28,6 +29,7 @@ struct kvm_priv {
     bool vcpu_thread_known;
     pthread_t vcpu_thread;
     uint64_t exits, internal_errors;
+    struct kvm_assist *assist;      /* minus1's emulator for KVM's emulation failures */
     struct machine *m;
 };
 
@@ -260,6 +262,7 @@ static void kvm_destroy(struct machine *m)
     struct kvm_priv *k = priv(m);
     if (!k)
         return;
+    kvm_assist_free(k->assist);
     if (k->run)
         munmap(k->run, k->run_size);
     if (k->vcpu_fd >= 0)
@@ -396,10 +399,14 @@ static int handle_exit(struct machine *m, struct kvm_priv *k)
         log_info(&m->log, "guest triple fault (shutdown)");
         machine_request_reset(m);
         return 0;
-    case KVM_EXIT_INTERNAL_ERROR:
+    case KVM_EXIT_INTERNAL_ERROR: {
         k->internal_errors++;
+        int rc = kvm_assist_emulation_failure(m, k->vcpu_fd, run, &k->assist);
+        if (rc >= 0)
+            return rc;
         report_internal_error(m, k);
         return -1;
+    }
     case KVM_EXIT_FAIL_ENTRY:
         log_error(&m->log, "KVM entry failed, hardware reason 0x%llx",
                   (unsigned long long)run->fail_entry.hardware_entry_failure_reason);

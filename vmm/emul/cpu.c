@@ -505,6 +505,30 @@ enum emu_exit emu_run(struct emu_cpu *c, uint64_t budget)
     }
 }
 
+int emu_step(struct emu_cpu *c)
+{
+    if (c->shutdown)
+        return -1;
+    if (sigsetjmp(c->jb, 0)) {
+        int vec = c->exc_vec;
+        c->stop_block = false;
+        c->cur_block = NULL;
+        c->delivering = -1;
+        return deliver(c) ? vec + 1 : -1;
+    }
+    if (c->pe && c->eip > c->seg[CS_].limit)
+        RAISE_GP(c, 0);
+    /* Uncached on purpose: the caller (KVM assist) lets another engine
+     * write guest RAM without telling us, so nothing decoded may stay. */
+    struct emu_block *b = uncached_block(c, c->seg[CS_].base + c->eip);
+    c->intr_shadow = false;
+    c->cur_block = NULL;
+    b->insns[0].fn(c, &b->insns[0]);
+    c->st.insns++;
+    c->stop_block = false;
+    return 0;
+}
+
 int emu_step_bytes(struct emu_cpu *c, const uint8_t *bytes, unsigned len)
 {
     struct emu_cache *k = cache(c);

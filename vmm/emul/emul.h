@@ -235,6 +235,12 @@ void emu_ram_written(struct emu_cpu *c, uint64_t gpa, uint64_t len);
 /* Flags materialised (lazy flags folded in). */
 uint32_t emu_get_eflags(struct emu_cpu *c);
 
+/* Runs exactly one instruction fetched from CS:EIP through paging,
+ * without the decode cache (the KVM assist: RAM changes behind our back
+ * between calls).  Faults are delivered to the guest.  Returns 0, the
+ * vector + 1 of a delivered exception, or -1 on triple fault (shutdown). */
+int emu_step(struct emu_cpu *c);
+
 /* Run exactly one instruction from a byte buffer at the current CS:EIP,
  * bypassing the cache (tests).  Returns 0, or the exception vector + 1
  * that was raised (and delivered). */

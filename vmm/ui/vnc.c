@@ -165,6 +165,10 @@ struct vnc *vnc_create(struct loop *loop, struct vga *vga, struct i8042 *kbd,
      * cursor into the frames of clients without cursor encodings, pixels
      * the guest never drew.  The guest draws its own pointer. */
     sc->cursor = NULL;
+    /* Send in the refresh that found the change: the timer already paces
+     * updates, and libvncserver's deferral (5 ms) is only checked at the
+     * next refresh, which would hold every update back one period. */
+    sc->deferUpdateTime = 0;
     sc->desktopName = "minus1";
     sc->screenData = s;
     sc->kbdAddEvent = on_key;
