@@ -49,6 +49,7 @@ struct vm_config {
     const char *vnc_password;   /* NULL = no authentication */
     const char *monitor;        /* "unix:PATH" or NULL */
     bool no_reboot;
+    int sandbox;                /* enum sandbox_mode (sandbox.h); 0 = on where supported */
     const char *bios;
     const char *debugcon;       /* chardev spec or NULL */
     const char *kernel, *initrd, *append;

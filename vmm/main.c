@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "machine.h"
+#include "sandbox.h"
 
 #define EXIT_USAGE 2
 
@@ -29,6 +30,7 @@ static const char usage_text[] =
     "      --display none|vnc[:N]|vnc=ADDR:N[,password=SECRET]   VNC server (127.0.0.1:5900+N)\n"
     "      --monitor unix:PATH  control socket\n"
     "      --no-reboot          exit instead of resetting the guest\n"
+    "      --sandbox on|off     seccomp filter after start-up (default on where supported)\n"
     "      --bios PATH          firmware image (default /usr/share/seabios/bios-256k.bin)\n"
     "      --debugcon SPEC      port 0x402 output (file:PATH, stdio)\n"
     "      --kernel PATH --initrd PATH --append TEXT   direct Linux boot\n"
@@ -243,7 +245,7 @@ static void check_chardev_spec(const char *flag, const char *spec)
 enum {
     OPT_CDROM = 256, OPT_DISK, OPT_BOOT, OPT_ACCEL, OPT_NIC, OPT_NET, OPT_PCAP, OPT_SERIAL,
     OPT_DISPLAY, OPT_MONITOR, OPT_NO_REBOOT, OPT_BIOS, OPT_DEBUGCON, OPT_KERNEL, OPT_INITRD,
-    OPT_APPEND, OPT_LOG,
+    OPT_APPEND, OPT_LOG, OPT_SANDBOX,
 };
 
 static const struct option long_opts[] = {
@@ -265,6 +267,7 @@ static const struct option long_opts[] = {
     { "initrd", required_argument, NULL, OPT_INITRD },
     { "append", required_argument, NULL, OPT_APPEND },
     { "log", required_argument, NULL, OPT_LOG },
+    { "sandbox", required_argument, NULL, OPT_SANDBOX },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -313,6 +316,16 @@ static void parse_option(struct vm_config *c, int opt, char *arg)
     case OPT_LOG:
         if (log_level_parse(arg, &c->log_level) < 0)
             die_usage("--log: unknown level '%s' (error, warn, info, debug, trace)", arg);
+        break;
+    case OPT_SANDBOX:
+        if (strcmp(arg, "on") == 0)
+            c->sandbox = SANDBOX_ON;
+        else if (strcmp(arg, "off") == 0)
+            c->sandbox = SANDBOX_OFF;
+        else if (strcmp(arg, "log") == 0)       /* development: find what is missing */
+            c->sandbox = SANDBOX_LOG;
+        else
+            die_usage("--sandbox: expected on or off, got '%s'", arg);
         break;
     default: die_usage("bad option (try --help)");
     }

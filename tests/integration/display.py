@@ -88,6 +88,9 @@ class RFB:
                     raise
                 time.sleep(0.1)
         self.s.settimeout(timeout)
+        # As VNC viewers do: a key event must not wait for the ACK of the
+        # previous message (Nagle), or latencies measure TCP, not the VMM.
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         ver = self._recv(12)
         if not ver.startswith(b"RFB 003."):
             raise ValueError(f"not an RFB server: {ver!r}")

@@ -110,6 +110,41 @@ static void test_smc(void)
     done(&f);
 }
 
+/* Writes into a page that holds decoded code: only blocks they overlap
+ * are dropped, and after one block of the page is dropped the others stay
+ * protected (the per-page chunk mask is recomputed, not cleared). */
+static void test_smc_mixed_page(void)
+{
+    struct fx f;
+    setup(&f, true);
+    static const uint8_t a[] = { 0xEB, 0x3E };                          /* 0x1000: jmp 0x1040 */
+    static const uint8_t b[] = { 0xB8, 0x11, 0x11, 0x11, 0x11, 0xF4 };  /* 0x1040: mov eax,..; hlt */
+    put(&f, 0x1000, a, sizeof(a));
+    put(&f, 0x1040, b, sizeof(b));
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x11111111u);
+    uint64_t decoded = f.cpu.st.blocks_decoded;
+    /* data writes next to the code (same page, other chunks): nothing dropped */
+    static const uint8_t data_wr[] = { 0xC7, 0x05, 0x00, 0x18, 0x00, 0x00, 1, 2, 3, 4 };
+    f.cpu.eip = 0x5000;
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, data_wr, sizeof(data_wr)), 0);
+    CU_ASSERT_EQUAL(f.cpu.st.smc_invalidations, 0);
+    /* a write into block A drops A only */
+    static const uint8_t wr_a[] = { 0xC6, 0x05, 0x01, 0x10, 0x00, 0x00, 0x3E };
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, wr_a, sizeof(wr_a)), 0);
+    CU_ASSERT_EQUAL(f.cpu.st.smc_invalidations, 1);
+    /* block B must still be protected: patch its immediate */
+    static const uint8_t wr_b[] = { 0xC6, 0x05, 0x44, 0x10, 0x00, 0x00, 0x22 };
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, wr_b, sizeof(wr_b)), 0);
+    CU_ASSERT_EQUAL(f.cpu.st.smc_invalidations, 2);
+    f.cpu.eip = 0x1000;
+    f.cpu.halted = false;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x22111111u);
+    CU_ASSERT_EQUAL(f.cpu.st.blocks_decoded, decoded + 2);
+    done(&f);
+}
+
 static void test_triple_fault(void)
 {
     struct fx f;
@@ -233,6 +268,65 @@ static void test_fxsr(void)
     done(&f);
 }
 
+/* emu_step() (the KVM assist's engine): exactly one instruction from
+ * memory, nothing cached (memory changed without notice between steps is
+ * seen), faults delivered and reported as vector + 1. */
+static void test_step(void)
+{
+    struct fx f;
+    setup(&f, false);
+    /* IVT[6] (#UD) -> 0000:3000 */
+    uint32_t vec = 0x3000;
+    put(&f, 6 * 4, &vec, 4);
+    static const uint8_t two[] = { 0x40, 0x40 };        /* inc ax; inc ax */
+    put(&f, 0x1000, two, 2);
+    f.cpu.r[EAX_] = 0;
+    CU_ASSERT_EQUAL(emu_step(&f.cpu), 0);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 1);                  /* one instruction, not the block */
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1001);
+    /* rewrite the next instruction behind the emulator's back */
+    static const uint8_t bswap[] = { 0x66, 0x0F, 0xC8 }; /* bswap eax */
+    put(&f, 0x1001, bswap, 3);
+    f.cpu.r[EAX_] = 0x11223344;
+    CU_ASSERT_EQUAL(emu_step(&f.cpu), 0);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x44332211u);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1004);
+    /* a fault is delivered: ud2 -> IVT[6] */
+    static const uint8_t ud2[] = { 0x0F, 0x0B };
+    put(&f, 0x1004, ud2, 2);
+    CU_ASSERT_EQUAL(emu_step(&f.cpu), EXC_UD + 1);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x3000);
+    uint16_t ip;
+    memcpy(&ip, f.mem.ram + f.cpu.r[ESP_], 2);
+    CU_ASSERT_EQUAL(ip, 0x1004);
+    CU_ASSERT_EQUAL(f.cpu.st.blocks_decoded, 0);
+    /* 32-bit protected mode IRETD to the same privilege (the instruction
+     * our hosts' KVM stops on in ISOLINUX) */
+    done(&f);
+    setup(&f, true);
+    static const uint8_t iretd[] = { 0xCF };
+    put(&f, 0x1000, iretd, 1);
+    uint32_t frame[3] = { 0x2345, 0x08, 0x246 };
+    put(&f, 0x7000, frame, sizeof(frame));
+    f.cpu.r[ESP_] = 0x7000;
+    /* GDT with the flat code (0x08) and data (0x10) descriptors */
+    static const uint32_t gdt[6] = { 0, 0, 0x0000FFFF, 0x00CF9A00, 0x0000FFFF, 0x00CF9200 };
+    put(&f, 0x500, gdt, sizeof(gdt));
+    f.cpu.gdt.base = 0x500;
+    f.cpu.gdt.limit = sizeof(gdt) - 1;
+    CU_ASSERT_EQUAL(emu_step(&f.cpu), 0);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x2345);
+    CU_ASSERT_EQUAL(f.cpu.r[ESP_], 0x700C);
+    CU_ASSERT_EQUAL(emu_get_eflags(&f.cpu), 0x246);
+    /* a triple fault: -1 */
+    static const uint8_t ud2b[] = { 0x0F, 0x0B };
+    put(&f, 0x2345, ud2b, 2);
+    f.cpu.idt.limit = 0;
+    CU_ASSERT_EQUAL(emu_step(&f.cpu), -1);
+    CU_ASSERT(f.cpu.shutdown);
+    done(&f);
+}
+
 static void test_mips(void)
 {
     struct fx f;
@@ -265,8 +359,10 @@ void suite_emul_sys(void)
     CU_pSuite s = CU_add_suite("emul_sys", NULL, NULL);
     CU_add_test(s, "real-mode INT/IRET and #DE through the IVT", test_real_int);
     CU_add_test(s, "self-modifying code and DMA invalidation", test_smc);
+    CU_add_test(s, "code and data in one page (chunk mask)", test_smc_mixed_page);
     CU_add_test(s, "triple fault", test_triple_fault);
     CU_add_test(s, "real mode writes through CS (no rights checks)", test_real_cs_write);
     CU_add_test(s, "FXSAVE/FXRSTOR", test_fxsr);
+    CU_add_test(s, "emu_step: one uncached instruction (KVM assist)", test_step);
     CU_add_test(s, "hot loop MIPS", test_mips);
 }

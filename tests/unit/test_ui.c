@@ -2,6 +2,7 @@
  * commands and the VNC server's socket. */
 #include <CUnit/CUnit.h>
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,6 +294,8 @@ static struct vnc *vnc_with_client(struct ui_fx *f, int *client)
     struct vnc *s = vnc_create(NULL, f->v, f->k, NULL, 96, NULL, &f->log, err, sizeof(err));
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     int c = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;    /* no Nagle: a small message must not wait for an ACK */
+    CU_ASSERT_EQUAL(setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(5996) };
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     CU_ASSERT_EQUAL_FATAL(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -385,6 +388,50 @@ static void test_vnc_update_in_one_refresh(void)
     ui_fini(&f);
 }
 
+/* Everything a client sent is handled in the refresh that finds it:
+ * libvncserver reads one message per client per rfbProcessEvents(), and a
+ * refresh every 30 ms would otherwise lag further behind with each key or
+ * pointer event (three messages took three refreshes). */
+static void test_vnc_input_in_one_refresh(void)
+{
+    struct ui_fx f;
+    int c;
+    ui_init(&f);
+    struct vnc *s = vnc_with_client(&f, &c);
+    /* Set 1 through the controller's translation, as a BIOS sets it. */
+    iobus_write(&f.pio, 0x64, 1, 0x60);
+    iobus_write(&f.pio, 0x60, 1, 0x45);
+    while (iobus_read(&f.pio, 0x64, 1) & 1)
+        iobus_read(&f.pio, 0x60, 1);
+    for (int i = 0; i < 10; i++)
+        vnc_refresh(s);
+    static const uint8_t keys[] = {
+        4, 1, 0, 0, 0, 0, 0, 'a',       /* a down */
+        4, 0, 0, 0, 0, 0, 0, 'a',       /* a up */
+        4, 1, 0, 0, 0, 0, 0, 'b',       /* b down */
+        4, 0, 0, 0, 0, 0, 0, 'b',       /* b up */
+        5, 0, 0, 10, 0, 10,             /* pointer event */
+        4, 1, 0, 0, 0, 0, 0, 'c',       /* c down */
+    };
+    CU_ASSERT_EQUAL(send(c, keys, sizeof(keys), 0), (ssize_t)sizeof(keys));
+    usleep(20000);              /* all of it in the server's socket buffer */
+    vnc_refresh(s);
+    static const uint8_t want[] = { 0x1E, 0x9E, 0x30, 0xB0, 0x2E };
+    uint8_t got[16];
+    unsigned n = 0;
+    while (n < sizeof(got) && (iobus_read(&f.pio, 0x64, 1) & 1)) {
+        bool aux = iobus_read(&f.pio, 0x64, 1) & 0x20;
+        uint8_t v = (uint8_t)iobus_read(&f.pio, 0x60, 1);
+        if (!aux)
+            got[n++] = v;
+    }
+    CU_ASSERT_EQUAL(n, sizeof(want));
+    CU_ASSERT_EQUAL(memcmp(got, want, sizeof(want)), 0);
+    close(c);
+    vnc_destroy(s);
+    ui_fini(&f);
+}
+
 void suite_ui(void)
 {
     CU_pSuite s = CU_add_suite("ui", NULL, NULL);
@@ -395,4 +442,5 @@ void suite_ui(void)
     CU_add_test(s, "VNC listens on loopback", test_vnc_listens_on_loopback);
     CU_add_test(s, "VNC frame is the guest's", test_vnc_frame_is_the_guests);
     CU_add_test(s, "VNC update in one refresh", test_vnc_update_in_one_refresh);
+    CU_add_test(s, "VNC input in one refresh", test_vnc_input_in_one_refresh);
 }

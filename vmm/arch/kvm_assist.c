@@ -31,7 +31,7 @@ struct kvm_assist {
     struct emu_cpu cpu;
     struct machine *m;
     uint64_t emulated, exceptions, refused, unimplemented_seen;
-    char last[96];
+    char last[sizeof(((struct emu_cpu *)0)->unimpl_msg)];
 };
 
 static void env_pio(void *o, uint16_t port, unsigned size, bool is_write, uint32_t *val)

@@ -29,6 +29,7 @@ struct emu_cache {
     uint32_t nblocks;
     int32_t hash[1u << HASH_BITS];
     int32_t *page_head;
+    uint64_t *code_mask;    /* per RAM page: 64-byte chunks that hold decoded code */
     struct emu_insn scratch_insn;
     struct emu_block scratch;
 };
@@ -214,6 +215,7 @@ static void cache_flush(struct emu_cpu *c)
         if (c->code_page[p]) {
             __atomic_store_n(&c->code_page[p], 0, __ATOMIC_SEQ_CST);
             k->page_head[p] = -1;
+            k->code_mask[p] = 0;
         }
     c->st.cache_flushes++;
 }
@@ -224,11 +226,27 @@ static unsigned hash_of(uint64_t pa, uint8_t mode)
     return (unsigned)(h >> (64 - HASH_BITS));
 }
 
-/* Invalidates the blocks of RAM page p that overlap [pa, pa+len). */
+/* The 64-byte chunks of a page that [off, off+len) touches (off < 4096). */
+static uint64_t chunk_mask(uint64_t off, uint64_t len)
+{
+    uint64_t end = len > 4096 - off ? 4096 : off + len;
+    unsigned first = (unsigned)(off >> 6), last = (unsigned)((end - 1) >> 6);
+    uint64_t hi = last == 63 ? ~0ull : (2ull << last) - 1;
+    return hi & ~((1ull << first) - 1);
+}
+
+/* Invalidates the blocks of RAM page p that overlap [pa, pa+len).  Pages
+ * that mix code and data (stacks, variables next to code) take writes all
+ * the time: the chunk mask turns the common no-overlap case into one AND
+ * instead of a walk over the page's blocks. */
 static void invalidate_page(struct emu_cpu *c, int64_t p, uint64_t pa, uint64_t len)
 {
     struct emu_cache *k = cache(c);
+    bool whole = len >= 4096 || (pa >> 12) != ((pa + len - 1) >> 12);
+    if (!whole && !(k->code_mask[p] & chunk_mask(pa & 0xFFF, len)))
+        return;
     bool any_left = false;
+    uint64_t left = 0;
     for (int32_t b = k->page_head[p]; b >= 0; b = k->blocks[b].pnext) {
         struct emu_block *bl = &k->blocks[b];
         if (!bl->valid)
@@ -240,8 +258,10 @@ static void invalidate_page(struct emu_cpu *c, int64_t p, uint64_t pa, uint64_t 
                 c->stop_block = true;
         } else {
             any_left = true;
+            left |= chunk_mask(bl->phys & 0xFFF, bl->phys_len ? bl->phys_len : 1);
         }
     }
+    k->code_mask[p] = left;
     if (!any_left) {
         k->page_head[p] = -1;
         __atomic_store_n(&c->code_page[p], 0, __ATOMIC_SEQ_CST);
@@ -362,6 +382,7 @@ static struct emu_block *decode_block(struct emu_cpu *c, uint32_t lin, uint64_t 
     if (ram) {
         b->pnext = k->page_head[p];
         k->page_head[p] = (int32_t)k->nblocks;
+        k->code_mask[p] |= chunk_mask(pa & 0xFFF, pos ? pos : 1);
     }
     k->nblocks++;
     k->ninsns += n;
@@ -691,8 +712,9 @@ int emu_init(struct emu_cpu *c, struct guest_mem *mem, const struct emu_env *env
     k->insns = calloc(ARENA_INSNS, sizeof(*k->insns));
     k->blocks = calloc(MAX_BLOCKS, sizeof(*k->blocks));
     k->page_head = malloc((c->ram_pages ? c->ram_pages : 1) * sizeof(*k->page_head));
+    k->code_mask = calloc(c->ram_pages ? c->ram_pages : 1, sizeof(*k->code_mask));
     k->dec = emu_decoder_new();
-    if (!k->insns || !k->blocks || !k->page_head || !k->dec)
+    if (!k->insns || !k->blocks || !k->page_head || !k->code_mask || !k->dec)
         goto fail;
     for (uint64_t p = 0; p < c->ram_pages; p++)
         k->page_head[p] = -1;
@@ -717,6 +739,7 @@ void emu_fini(struct emu_cpu *c)
         free(k->insns);
         free(k->blocks);
         free(k->page_head);
+        free(k->code_mask);
         free(k);
     }
     free(c->code_page);

@@ -2,6 +2,7 @@
 #include "vnc.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <rfb/rfb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,12 @@
 #include "../loop.h"
 #include "../vclock.h"
 #include "keymap.h"
+
+/* rfbProcessEvents() rounds per refresh, each handling at most one message
+ * per client. */
+#define VNC_MAX_ROUNDS 64
+/* Sockets input_pending() looks at (the listener and the first clients). */
+#define VNC_POLL_MAX 32
 
 struct vnc {
     rfbScreenInfoPtr screen;
@@ -95,6 +102,24 @@ static void mark_changes(struct vnc *s, const struct vga_update *u)
     }
 }
 
+/* Does a client (or a new connection) have bytes waiting? */
+static bool input_pending(const struct vnc *s)
+{
+    struct pollfd p[VNC_POLL_MAX];
+    nfds_t n = 0;
+    if (s->screen->listenSock >= 0)
+        p[n++] = (struct pollfd){ .fd = s->screen->listenSock, .events = POLLIN };
+    for (rfbClientPtr c = s->screen->clientHead; c && n < VNC_POLL_MAX; c = c->next)
+        if (c->sock >= 0)
+            p[n++] = (struct pollfd){ .fd = c->sock, .events = POLLIN };
+    if (poll(p, n, 0) <= 0)
+        return false;
+    for (nfds_t i = 0; i < n; i++)
+        if (p[i].revents & POLLIN)
+            return true;
+    return false;
+}
+
 void vnc_refresh(struct vnc *s)
 {
     /* Render only for someone: a new client gets the frame as it stands,
@@ -112,7 +137,15 @@ void vnc_refresh(struct vnc *s)
             mark_changes(s, &u);
         }
     }
-    rfbProcessEvents(s->screen, 0);
+    /* libvncserver handles one message per client per call: drain what
+     * the clients sent (a burst of key and pointer events) now, not one
+     * message per refresh.  Capped so a flooding client cannot hold the
+     * event loop. */
+    for (int i = 0; i < VNC_MAX_ROUNDS; i++) {
+        rfbProcessEvents(s->screen, 0);
+        if (!input_pending(s))
+            break;
+    }
 }
 
 static void on_timer(void *opaque)
