@@ -281,7 +281,8 @@ static int build_e820(const struct guest_mem *mem, const struct fw_e820_range *r
     memset(&fo, 0, sizeof(fo));
     if (nreserved > FW_MAX_RESERVED)
         return -1;
-    memcpy(fo.reserved, reserved, nreserved * sizeof(*reserved));
+    if (nreserved)
+        memcpy(fo.reserved, reserved, nreserved * sizeof(*reserved));
     fo.n_reserved = nreserved;
     uint8_t raw[(2 + FW_MAX_RESERVED) * FW_E820_ENTRY_SIZE];
     int n = firmware_e820(raw, sizeof(raw), mem, &fo);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../firmware/firmware.h"
+#include "../firmware/linux_boot.h"
 #include "arch/probe.h"
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
@@ -437,6 +438,19 @@ static int create_network(struct machine *m, char *err, size_t errlen)
     return 0;
 }
 
+/* KVM's real-mode TSS and identity-map pages (see vmm/arch/kvm.c): the
+ * e820 map says so both to SeaBIOS and to a directly booted kernel. */
+static const struct fw_e820_range kvm_reserved[] = { { 0xfffbc000ull, 0x4000 } };
+#define N_KVM_RESERVED (sizeof(kvm_reserved) / sizeof(kvm_reserved[0]))
+
+/* --kernel: loads the kernel, initrd and command line into RAM and gives
+ * the 32-bit entry state (SeaBIOS is not run). */
+static int prepare_linux(struct machine *m, struct x86_state *s, char *err, size_t errlen)
+{
+    return linux_boot_prepare(&m->mem, m->cfg.kernel, m->cfg.initrd, m->cfg.append,
+                              kvm_reserved, N_KVM_RESERVED, s, err, errlen);
+}
+
 static int setup_firmware(struct machine *m, char *err, size_t errlen)
 {
     m->fw_cfg = fw_cfg_create(&m->pio, &m->mem, &m->log);
@@ -451,9 +465,8 @@ static int setup_firmware(struct machine *m, char *err, size_t errlen)
     fo.irq0_override = false;   /* no IOAPIC: IRQ0 is PIC input 0 */
     fo.ide_pci_slot = 1;
     fo.ide_pci_fn = 1;
-    /* KVM's real-mode TSS and identity-map pages (see vmm/arch/kvm.c). */
-    fo.reserved[0] = (struct fw_e820_range){ 0xfffbc000ull, 0x4000 };
-    fo.n_reserved = 1;
+    memcpy(fo.reserved, kvm_reserved, sizeof(kvm_reserved));
+    fo.n_reserved = N_KVM_RESERVED;
     describe_drives(m, &fo);
     fo.boot_device = m->cfg.boot == BOOT_CD     ? FW_BOOT_CD
                      : m->cfg.boot == BOOT_DISK ? FW_BOOT_DISK
@@ -552,6 +565,11 @@ static int machine_init_locked(struct machine *m, char *err, size_t errlen)
         create_network(m, err, errlen) < 0 ||
         setup_firmware(m, err, errlen) < 0)
         return -1;
+    /* A bad --kernel/--initrd/--append is a usage error (exit 2): find out
+     * now rather than at the first reset. */
+    struct x86_state entry;
+    if (m->cfg.kernel && prepare_linux(m, &entry, err, errlen) < 0)
+        return -1;
     /* stdin may be something epoll refuses (a regular file, /dev/null):
      * then there is simply no serial input. */
     if (m->serial.in_fd >= 0 &&
@@ -621,6 +639,12 @@ static int machine_reset_all(struct machine *m)
     unlock(m);
     struct x86_state s;
     x86_reset_state(&s);
+    /* Every reset reloads the kernel: the guest may have overwritten it. */
+    char err[512];
+    if (m->cfg.kernel && prepare_linux(m, &s, err, sizeof(err)) < 0) {
+        log_error(&m->log, "%s", err);
+        return -1;
+    }
     return m->backend->reset(m, &s);
 }
 

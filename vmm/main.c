@@ -339,9 +339,8 @@ static void reject_unbuilt(const struct vm_config *c)
         die_usage("--disk: at most 3 disks next to a --cdrom (4 IDE positions)");
     if (c->pcap && c->nic == NIC_NONE)
         die_usage("--pcap: there is no NIC to capture from (add --nic ne2k-pci)");
-    if (c->kernel || c->initrd || c->append)
-        die_usage("--kernel/--initrd/--append: direct Linux boot is not supported yet; "
-                  "boot from --cdrom or --disk");
+    if ((c->initrd || c->append) && !c->kernel)
+        die_usage("--initrd/--append: only with --kernel");
 }
 
 int main(int argc, char **argv)

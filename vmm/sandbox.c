@@ -36,13 +36,14 @@ static const char *const base_calls[] = {
     /* time */
     "clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
     /* glibc/glib odds and ends */
-    "getrandom", "uname", "prlimit64", "sched_getaffinity",
+    "getrandom", "uname", "prlimit64", "sched_getaffinity", "sysinfo",
 };
 
-/* A monitor can open files after start-up: screendump PATH, change cdrom
- * PATH, pcap_start PATH, and removes its socket at exit. */
+/* A monitor can open files after start-up: screendump PATH (written to
+ * PATH.tmp, renamed into place), change cdrom PATH, pcap start PATH; it
+ * removes its socket at exit. */
 static const char *const file_calls[] = {
-    "openat", "open", "unlink", "ftruncate", "fallocate",
+    "openat", "open", "unlink", "rename", "renameat", "renameat2", "ftruncate",
 };
 
 /* --net user: slirp connects guest TCP/UDP flows with host sockets. */

@@ -32,6 +32,10 @@ head -c 1000 /dev/zero > "$WORK/short.bin"
 check_usage_error --bios "$WORK/short.bin" || ok=1
 # An unwritable serial log.
 check_usage_error --bios "$(guest pit_irq)" --serial file:/nonexistent/dir/log || ok=1
+# Direct Linux boot: --append needs --kernel; a file that is no bzImage.
+check_usage_error --append "console=ttyS0" || ok=1
+printf 'not a kernel' > "$WORK/notakernel"
+check_usage_error --kernel "$WORK/notakernel" || ok=1
 # Help and version succeed.
 "$M1" --help | grep -q -- '--accel' || { fail "--help lacks --accel"; ok=1; }
 "$M1" --version | grep -q '^minus1 ' || { fail "--version output"; ok=1; }

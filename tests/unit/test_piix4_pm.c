@@ -344,8 +344,11 @@ static void test_hostile_and_reset(void)
     CU_ASSERT_EQUAL(cfg_read(e, 0x90, 4), 0);
     CU_ASSERT_EQUAL(cfg_read(e, 0x40, 4), BASE | 1u);
     /* Reset: PMBA back to the I/O indicator, decode off, ACPI mode. */
+    pm_out(e, PIIX4_PM1_CNT, 2, 0);
     pm_out(e, PIIX4_PM1_EN, 2, PIIX4_PM1_PWRBTN);
     piix4_pm_power_button(e->pm);
+    CU_ASSERT_EQUAL(e->sci_level, 0);                       /* SCI_EN clear */
+    pm_out(e, PIIX4_PM1_CNT, 2, PIIX4_CNT_SCI_EN);
     CU_ASSERT_EQUAL(e->sci_level, 1);
     piix4_pm_reset(e->pm);
     CU_ASSERT_EQUAL(e->sci_level, 0);
