@@ -23,7 +23,8 @@ enum sandbox_mode {
 /* What the running machine may still need besides the fixed list. */
 struct sandbox_needs {
     bool host_sockets;      /* --net user: slirp opens TCP/UDP/ICMP sockets for the guest */
-    bool open_files;        /* --monitor: screendump, change cdrom, pcap open files */
+    bool open_files;        /* --monitor (screendump, change cdrom, pcap start) or
+                             * --kernel (re-read from its file on every reset) */
 };
 
 /* Does this build and kernel support the filter? */

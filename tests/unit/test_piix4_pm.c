@@ -115,6 +115,11 @@ static void test_identity(void)
     CU_ASSERT_EQUAL(cfg_read(e, 0x08, 4), 0x06800003u);     /* class 0680, rev 3 */
     CU_ASSERT_EQUAL(cfg_read(e, 0x40, 4), 0x00000001u);     /* PMBA: I/O indicator */
     CU_ASSERT_EQUAL(cfg_read(e, 0x80, 1), 0x00);
+    /* No SMM: APMC_EN reads set (SeaBIOS then skips its SMI handshake)
+     * and cannot be cleared. */
+    CU_ASSERT_EQUAL(cfg_read(e, 0x58, 4), 1u << 25);
+    cfg_write(e, 0x58, 4, 0);
+    CU_ASSERT_EQUAL(cfg_read(e, 0x58, 4), 1u << 25);
     /* Not decoded before the firmware sets it up. */
     CU_ASSERT_PTR_NULL(iobus_find(&e->pio, BASE));
     seabios_setup(e);

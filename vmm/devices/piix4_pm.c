@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #define CFG_PMBA        0x40
+#define CFG_DEVACTB     0x58        /* device activity B (32-bit) */
+#define DEVACTB_APMC_EN_BYTE 0x02   /* bit 25: APM control port enables SMI */
 #define CFG_PMREGMISC   0x80
 #define PMBA_MASK       0xffc0      /* 64-byte aligned, 16-bit port */
 #define PMREGMISC_PMIOSE 0x01
@@ -213,6 +215,10 @@ void piix4_pm_reset(struct piix4_pm *pm)
     for (unsigned reg = 0x40; reg < 0x100; reg++)
         c[reg] = 0;
     c[CFG_PMBA] = 0x01;                     /* I/O space indicator */
+    /* There is no SMM.  SeaBIOS skips its SMM set-up (an SMI through port
+     * 0xB2, then waiting forever on 0xB3) when APMC_EN already reads 1,
+     * so it is hardwired set, as QEMU does without SMM. */
+    c[CFG_DEVACTB + 3] = DEVACTB_APMC_EN_BYTE;
     for (unsigned i = 0; i < NREGS; i++)
         pm->regs[i] = 0;
     /* No SMM to hand over from: ACPI mode from reset. */

@@ -3,6 +3,9 @@
  *
  * Configuration space: PMBA (0x40, I/O base, 64 bytes) and PMREGMISC
  * (0x80, bit 0 enables the PM I/O space), as SeaBIOS programs them.
+ * No SMM: DEVACTB (0x58) reads APMC_EN (bit 25) set and read-only,
+ * which tells SeaBIOS that SMM set-up is done (it would otherwise raise
+ * an SMI through port 0xB2 and wait for it forever).
  * The SMBus controller is not implemented: its base (0x90) and host
  * configuration (0xD2) read 0, so drivers see it disabled.
  *

@@ -40,11 +40,19 @@
  * that gets code loses its soft-TLB write permission, so every guest
  * write to it takes the slow path, which invalidates exactly the blocks
  * of that page whose byte range overlaps the write (page -> block chain).
+ * A per-page mask of the 64-byte chunks holding code (recomputed from the
+ * surviving blocks on each invalidation) lets writes to the data parts of
+ * mixed code/data pages skip the chain walk: firmware and iPXE's 16-bit
+ * code keep variables and stacks next to their code.
  * If the running block is hit, it stops after the current instruction.
  * Device DMA (another thread) reports writes through guest_mem's
  * ram_written notifier: it marks the page "stale" atomically and raises a
  * flag the vCPU checks between blocks.  Memory-map changes (PAM, BARs)
  * and A20 changes drop the whole cache and the TLB.
+ *
+ * Single steps.  emu_step() runs one instruction fetched through paging
+ * without the cache: the KVM assist (vmm/arch/kvm_assist.c) uses it on
+ * state taken from KVM, whose guest writes we never see.
  *
  * Exceptions.  Faults unwind with siglongjmp to the block loop (one
  * sigsetjmp per block entry, not per instruction); EIP still points at
