@@ -1,7 +1,8 @@
 # Debian's ipxe.iso boots through SeaBIOS from our CD-ROM to ISOLINUX's
-# banner on the serial console.  On hosts whose KVM cannot emulate an
-# instruction ISOLINUX uses (ours), minus1 must then stop with a report
-# that names the instruction (Capstone) and dumps the registers.
+# banner on the serial console under --accel kvm.  Where KVM cannot
+# emulate an instruction, the KVM assist (minus1's emulator) takes it; if
+# minus1 stops anyway, the report must name the instruction (Capstone) and
+# dump the registers.
 iso=/usr/lib/ipxe/ipxe.iso
 [ -f "$iso" ] || { echo "no $iso"; return 77; }
 timeout -k 5 180 "$M1" --accel kvm --cdrom "$iso" --boot cd --serial "file:$WORK/serial.log" \

@@ -454,7 +454,10 @@ static size_t kvm_info(struct machine *m, char *buf, size_t len)
                      (unsigned long long)k->exits, (unsigned long long)m->exits_pio,
                      (unsigned long long)m->exits_mmio, (unsigned long long)m->exits_hlt,
                      (unsigned long long)m->exits_irq_injected, k->readonly_mem ? "yes" : "no");
-    return n < 0 ? 0 : (size_t)n;
+    size_t pos = n < 0 ? 0 : ((size_t)n < len ? (size_t)n : len);
+    if (k->assist && pos < len)
+        pos += kvm_assist_info(k->assist, buf + pos, len - pos);
+    return pos;
 }
 
 const struct cpu_backend kvm_backend = {

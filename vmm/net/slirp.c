@@ -360,7 +360,13 @@ int net_user_create(struct net_port *p, struct loop *loop, struct vclock *clock,
     inet_pton(AF_INET, "10.0.2.15", &cfg.vdhcp_start);
     inet_pton(AF_INET, "10.0.2.3", &cfg.vnameserver);
     cfg.vhostname = "minus1";
-    cfg.in6_enabled = false;
+    /* IPv6 too, as QEMU's user networking does: guests (iPXE, Linux) send
+     * router solicitations and wait for an answer before going on. */
+    cfg.in6_enabled = true;
+    inet_pton(AF_INET6, "fec0::", &cfg.vprefix_addr6);
+    cfg.vprefix_len = 64;
+    inet_pton(AF_INET6, "fec0::2", &cfg.vhost6);
+    inet_pton(AF_INET6, "fec0::3", &cfg.vnameserver6);
     u->slirp = slirp_new(&cfg, &slirp_callbacks, u);
     if (!u->slirp) {
         snprintf(err, errlen, "user networking: libslirp failed to start");
