@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../firmware/acpi_tables.h"
 #include "../firmware/firmware.h"
 #include "../firmware/linux_boot.h"
 #include "arch/probe.h"
@@ -24,6 +25,7 @@
 #include "devices/i8042.h"
 #include "devices/pic.h"
 #include "devices/piix3.h"
+#include "devices/piix4_pm.h"
 #include "devices/pit.h"
 #include "devices/rtc.h"
 #include "devices/sysctl.h"
@@ -193,6 +195,23 @@ static void hook_exit(void *opaque, int status) { machine_request_exit(opaque, s
 
 static void hook_quit(void *opaque) { machine_request_exit(opaque, 0); }
 
+/* ACPI S5: the machine is off; minus1 ends with status 0. */
+static void hook_poweroff(void *opaque) { machine_request_exit(opaque, 0); }
+
+/* Source n (0 = SCI, 1 = ISA NIC) of the wired-OR ISA IRQ 9. */
+static void irq9_or(void *opaque, int n, int level)
+{
+    struct machine *m = opaque;
+    unsigned bit = 1u << (n & 7);
+    m->irq9_sources = level ? (m->irq9_sources | bit) : (m->irq9_sources & ~bit);
+    pic_set_irq(m->pic, 9, m->irq9_sources != 0);
+}
+
+static struct irq irq9_source(struct machine *m, int n)
+{
+    return (struct irq){ irq9_or, m, n };
+}
+
 /* ---- loop callbacks ---- */
 
 static void on_signal(void *opaque, uint32_t events)
@@ -312,6 +331,9 @@ static void create_isa_devices(struct machine *m)
     pci_bus_init(&m->pci, &m->pio, &m->mmio, &m->mem, &m->log);
     m->i440fx = i440fx_create(&m->pci, &m->mem);
     m->piix3 = piix3_create(&m->pci, isa, &ph, &m->log);
+    struct piix4_pm_hooks pmh = { hook_poweroff, m };
+    m->pm = piix4_pm_create(&m->pci, PIIX4_PM_DEVFN, irq9_source(m, 0), &m->clock, &pmh,
+                            &m->log);
 }
 
 /* The VGA adapter is always there, as on a PC (screendump and vga-text
@@ -430,7 +452,10 @@ static int create_network(struct machine *m, char *err, size_t errlen)
         m->nic = ne2k_create_pci(&m->pci, m->net, mac, &m->log);
     else
         m->nic = ne2k_create_isa(&m->pio, NE2K_ISA_DEFAULT_BASE,
-                                 pic_irq_line(m->pic, NE2K_ISA_DEFAULT_IRQ), m->net, mac, &m->log);
+                                 NE2K_ISA_DEFAULT_IRQ == 9 ? irq9_source(m, 1)
+                                                           : pic_irq_line(m->pic,
+                                                                          NE2K_ISA_DEFAULT_IRQ),
+                                 m->net, mac, &m->log);
     if (!m->nic) {
         snprintf(err, errlen, "--nic: cannot create the NE2000");
         return -1;
@@ -477,6 +502,12 @@ static int setup_firmware(struct machine *m, char *err, size_t errlen)
         return -1;
     }
     firmware_setup_cmos(m->rtc, &m->mem, &fo);
+    struct acpi_board ab;
+    acpi_board_default(&ab, ACPI_PM_BASE_DEFAULT);
+    if (!m->pm || firmware_setup_acpi(m->fw_cfg, &ab) < 0) {
+        snprintf(err, errlen, "cannot build the ACPI tables");
+        return -1;
+    }
     return 0;
 }
 
@@ -623,6 +654,7 @@ static int machine_reset_all(struct machine *m)
     pci_bus_reset(&m->pci);
     i440fx_reset(m->i440fx);
     piix3_reset(m->piix3);
+    piix4_pm_reset(m->pm);
     pic_reset(m->pic);
     pit_reset(m->pit);
     rtc_reset(m->rtc);
@@ -698,6 +730,8 @@ static void destroy_devices(struct machine *m)
         net_port_destroy(m->net);
     if (m->fw_cfg)
         fw_cfg_destroy(m->fw_cfg);
+    if (m->pm)
+        piix4_pm_destroy(m->pm);
     if (m->piix3)
         piix3_destroy(m->piix3);
     if (m->i440fx)

@@ -33,6 +33,7 @@ struct i440fx;
 struct piix3;
 struct ne2k;
 struct ide;
+struct piix4_pm;
 struct vga;
 struct vnc;
 struct vga_monitor;
@@ -72,6 +73,10 @@ struct machine {
     struct i440fx *i440fx;
     struct piix3 *piix3;
     struct ide *ide;
+    struct piix4_pm *pm;
+    /* ISA IRQ 9 is wired-OR between the ACPI SCI and an ISA NE2000 left at
+     * its default IRQ: each source keeps its own level. */
+    unsigned irq9_sources;
     struct vga *vga;
     struct vnc *vnc;
     struct vga_monitor *vga_mon;

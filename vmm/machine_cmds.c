@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "devices/piix4_pm.h"
 #include "devices/sysctl.h"
 #include "machine.h"
 
@@ -81,6 +82,16 @@ static int cmd_system_reset(void *opaque, struct monitor_reply *r, int argc, cha
     return 0;
 }
 
+static int cmd_system_powerdown(void *opaque, struct monitor_reply *r, int argc, char **argv)
+{
+    struct machine *m = opaque;
+    (void)r;
+    (void)argc;
+    (void)argv;
+    piix4_pm_power_button(m->pm);
+    return 0;
+}
+
 static int cmd_quit(void *opaque, struct monitor_reply *r, int argc, char **argv)
 {
     (void)r;
@@ -97,5 +108,7 @@ void machine_monitor_commands(struct machine *m)
     monitor_add_command(m->monitor, "info accel", "accelerator and its statistics",
                         cmd_info_accel, m);
     monitor_add_command(m->monitor, "system_reset", "reset the machine", cmd_system_reset, m);
+    monitor_add_command(m->monitor, "system_powerdown", "press the ACPI power button",
+                        cmd_system_powerdown, m);
     monitor_add_command(m->monitor, "quit", "end minus1", cmd_quit, m);
 }
