@@ -336,6 +336,16 @@ static void create_isa_devices(struct machine *m)
                             &m->log);
 }
 
+/* The VGA's source of "which framebuffer pages did the guest write" (KVM's
+ * dirty log); backends without one make the VGA compare scanlines. */
+static int vga_dirty_log(void *opaque, int slot_id, uint64_t *bitmap)
+{
+    struct machine *m = opaque;
+    if (!m->backend || !m->backend->get_dirty_log)
+        return -1;
+    return m->backend->get_dirty_log(m, slot_id, bitmap);
+}
+
 /* The VGA adapter is always there, as on a PC (screendump and vga-text
  * work without a VNC client); VNC only when asked for. */
 static int create_display(struct machine *m, char *err, size_t errlen)
@@ -344,6 +354,7 @@ static int create_display(struct machine *m, char *err, size_t errlen)
     if (!m->vga)
         return -1;
     vga_set_clock(m->vga, &m->clock);
+    vga_set_dirty_source(m->vga, vga_dirty_log, m);
     if (m->cfg.display == DISPLAY_VNC) {
         m->vnc = vnc_create(&m->loop, m->vga, m->kbc, m->cfg.vnc_listen, m->cfg.vnc_display,
                             m->cfg.vnc_password, &m->log, err, errlen);

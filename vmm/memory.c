@@ -164,6 +164,7 @@ static void commit_layout(struct guest_mem *m)
         if (m->listener.slot_removed)
             m->listener.slot_removed(m->listener.opaque, &m->slots[i]);
         m->id_used &= ~(1ull << m->slots[i].id);
+        m->generation++;
     }
     for (unsigned j = 0; j < nwant; j++) {
         if (have_new[j])
@@ -173,6 +174,7 @@ static void commit_layout(struct guest_mem *m)
         if (m->listener.slot_added)
             m->listener.slot_added(m->listener.opaque, &s);
         next[nnext++] = s;
+        m->generation++;
     }
     for (unsigned i = 1; i < nnext; i++) {
         struct mem_slot t = next[i];
@@ -257,12 +259,16 @@ int mem_add_device(struct guest_mem *m, uint8_t *host, uint64_t size, bool reado
     return -1;
 }
 
-/* True if [gpa, gpa+size) touches RAM, the BIOS or another active mapping. */
+/* True if [gpa, gpa+size) touches RAM, the BIOS or another active mapping.
+ * vga_hole: a range wholly inside 0xA0000-0xBFFFF is allowed (it is not RAM
+ * in the layout build_layout() makes). */
 static bool device_range_conflicts(const struct guest_mem *m, int self, uint64_t gpa,
-                                   uint64_t size)
+                                   uint64_t size, bool vga_hole)
 {
     uint64_t end = gpa + size;
-    if (end < gpa || gpa < m->below_4g)
+    bool in_hole = vga_hole && gpa >= MEM_VGA_HOLE_START && end <= MEM_VGA_HOLE_END &&
+                   end > gpa && m->below_4g >= MEM_VGA_HOLE_END;
+    if (end < gpa || (gpa < m->below_4g && !in_hole))
         return true;
     if (end > FOUR_GIB - m->bios_size && gpa < FOUR_GIB)
         return true;
@@ -281,7 +287,7 @@ int mem_move_device(struct guest_mem *m, int handle, uint64_t gpa, bool active)
     if (handle < 0 || handle >= MEM_MAX_DEVICE_MAPPINGS || !m->devmaps[handle].host)
         return -1;
     struct device_mapping *d = &m->devmaps[handle];
-    if (active && device_range_conflicts(m, handle, gpa, d->size))
+    if (active && device_range_conflicts(m, handle, gpa, d->size, false))
         return -1;
     if (d->active == active && (!active || d->gpa == gpa))
         return 0;
@@ -289,6 +295,35 @@ int mem_move_device(struct guest_mem *m, int handle, uint64_t gpa, bool active)
     d->active = active;
     commit_layout(m);
     return 0;
+}
+
+int mem_set_device(struct guest_mem *m, int handle, uint8_t *host, uint64_t size, uint64_t gpa,
+                   bool active)
+{
+    if (handle < 0 || handle >= MEM_MAX_DEVICE_MAPPINGS || !m->devmaps[handle].host || !host ||
+        ((uintptr_t)host | size) & 4095 || size == 0)
+        return -1;
+    struct device_mapping *d = &m->devmaps[handle];
+    if (active && device_range_conflicts(m, handle, gpa, size, true))
+        return -1;
+    if (d->active == active && d->host == host && d->size == size && (!active || d->gpa == gpa))
+        return 0;
+    d->host = host;
+    d->size = size;
+    d->gpa = gpa;
+    d->active = active;
+    commit_layout(m);
+    return 0;
+}
+
+void mem_remove_device(struct guest_mem *m, int handle)
+{
+    if (handle < 0 || handle >= MEM_MAX_DEVICE_MAPPINGS || !m->devmaps[handle].host)
+        return;
+    bool was_active = m->devmaps[handle].active;
+    m->devmaps[handle] = (struct device_mapping){ 0 };
+    if (was_active)
+        commit_layout(m);
 }
 
 const struct mem_slot *mem_lookup(const struct guest_mem *m, uint64_t gpa)

@@ -74,6 +74,9 @@ struct guest_mem {
      * be cheap and thread-safe.  Set once before threads start. */
     void (*ram_written)(void *opaque, uint64_t gpa, uint64_t len);
     void *ram_written_opaque;
+    /* Bumped whenever a slot is added or removed: a user of dirty-page
+     * logs (the VGA) knows its log may have lost pages when it moved. */
+    uint64_t generation;
 };
 
 /* Allocates `ram_size` bytes of RAM (zeroed, lazily backed by the host)
@@ -99,6 +102,23 @@ void mem_set_pam(struct guest_mem *m, unsigned segment, enum pam_mode mode);
 int mem_add_device(struct guest_mem *m, uint8_t *host, uint64_t size, bool readonly,
                    bool dirty_log);
 int mem_move_device(struct guest_mem *m, int handle, uint64_t gpa, bool active);
+
+/* The legacy VGA hole 0xA0000-0xBFFFF: not RAM, MMIO unless a device maps
+ * host memory there. */
+#define MEM_VGA_HOLE_START 0xA0000ull
+#define MEM_VGA_HOLE_END 0xC0000ull
+
+/* Like mem_move_device(), and also points the mapping at other host memory
+ * (host and size page-aligned, as for mem_add_device()).  Unlike
+ * mem_move_device() it may place the mapping wholly inside the VGA hole:
+ * that is how the VGA maps its chain-4 window straight onto VRAM, while a
+ * guest-programmed PCI BAR (mem_move_device) still cannot land below RAM's
+ * end.  Returns 0, or -1 (bad handle/alignment, or a conflict; the mapping
+ * is then left as it was). */
+int mem_set_device(struct guest_mem *m, int handle, uint8_t *host, uint64_t size, uint64_t gpa,
+                   bool active);
+/* Takes the mapping out of the map and frees its handle. */
+void mem_remove_device(struct guest_mem *m, int handle);
 
 /* The slot that covers gpa, or NULL (MMIO or unassigned). */
 const struct mem_slot *mem_lookup(const struct guest_mem *m, uint64_t gpa);

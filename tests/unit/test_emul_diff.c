@@ -14,7 +14,7 @@ enum fkind { K_ALU, K_LOGIC, K_SHIFT, K_ROT, K_SHXD, K_MUL, K_NONE, K_CF, K_ZF, 
 
 struct tcase {
     const char *name;
-    uint8_t bytes[4];
+    uint8_t bytes[10];
     unsigned len, size;
     enum fkind kind;
 };
@@ -217,8 +217,9 @@ static void test_diff(void)
                 fprintf(stderr, "\n%s: in eax=%08x ecx=%08x edx=%08x ebx=%08x fl=%03x -> host "
                         "%08x %08x %08x %08x fl=%03x, emu %08x %08x %08x %08x fl=%03x (mask %03x) exc %d",
                         tc->name, in.eax, in.ecx, in.edx, in.ebx, in.fl, host.eax, host.ecx,
-                        host.edx, host.ebx, host.fl & F_ARITH, c->r[EAX_], c->r[ECX_],
-                        c->r[EDX_], c->r[EBX_], fl & F_ARITH, mask, exc);
+                        host.edx, host.ebx, host.fl & F_ARITH, (uint32_t)c->r[EAX_],
+                        (uint32_t)c->r[ECX_], (uint32_t)c->r[EDX_], (uint32_t)c->r[EBX_],
+                        fl & F_ARITH, mask, exc);
         }
     }
     CU_ASSERT_EQUAL(failures, 0);
@@ -272,8 +273,8 @@ static void test_div(void)
             int exc = emu_step_bytes(c, divs[t].bytes, divs[t].len);
             if ((exc || c->r[EAX_] != host.eax || c->r[EDX_] != host.edx) && failures++ < 5)
                 fprintf(stderr, "\n%s: %08x:%08x / %08x: host %08x %08x emu %08x %08x exc %d",
-                        divs[t].name, in.edx, in.eax, in.ebx, host.eax, host.edx, c->r[EAX_],
-                        c->r[EDX_], exc);
+                        divs[t].name, in.edx, in.eax, in.ebx, host.eax, host.edx,
+                        (uint32_t)c->r[EAX_], (uint32_t)c->r[EDX_], exc);
         }
     }
     CU_ASSERT_EQUAL(failures, 0);
@@ -289,9 +290,205 @@ static void test_div(void)
     munmap(page, 4096);
 }
 
+/* ---- 64-bit mode: the same comparison with 64-bit registers ---- */
+
+struct regs8 { uint64_t rax, rcx, rdx, rbx, fl; };
+typedef void (*stub8_fn)(struct regs8 *);
+
+static const struct tcase cases64[] = {
+    { "add64", { 0x48, 0x01, 0xD8 }, 3, 8, K_ALU }, { "adc64", { 0x48, 0x11, 0xD8 }, 3, 8, K_ALU },
+    { "sbb64", { 0x48, 0x19, 0xD8 }, 3, 8, K_ALU }, { "sub64", { 0x48, 0x29, 0xD8 }, 3, 8, K_ALU },
+    { "cmp64", { 0x48, 0x39, 0xD8 }, 3, 8, K_ALU }, { "and64", { 0x48, 0x21, 0xD8 }, 3, 8, K_LOGIC },
+    { "or64", { 0x48, 0x09, 0xD8 }, 3, 8, K_LOGIC }, { "xor64", { 0x48, 0x31, 0xD8 }, 3, 8, K_LOGIC },
+    { "test64", { 0x48, 0x85, 0xD8 }, 3, 8, K_LOGIC },
+    { "addi64", { 0x48, 0x83, 0xC0, 0x85 }, 4, 8, K_ALU },
+    { "subi32x", { 0x48, 0x2D, 0x01, 0x00, 0x00, 0x80 }, 6, 8, K_ALU },
+    { "add32zx", { 0x01, 0xD8 }, 2, 4, K_ALU }, { "inc32zx", { 0xFF, 0xC0 }, 2, 4, K_INC },
+    { "inc64", { 0x48, 0xFF, 0xC0 }, 3, 8, K_INC }, { "dec64", { 0x48, 0xFF, 0xC8 }, 3, 8, K_INC },
+    { "neg64", { 0x48, 0xF7, 0xD8 }, 3, 8, K_ALU }, { "not64", { 0x48, 0xF7, 0xD0 }, 3, 8, K_NONE },
+    { "shl64", { 0x48, 0xD3, 0xE0 }, 3, 8, K_SHIFT }, { "shr64", { 0x48, 0xD3, 0xE8 }, 3, 8, K_SHIFT },
+    { "sar64", { 0x48, 0xD3, 0xF8 }, 3, 8, K_SHIFT }, { "rol64", { 0x48, 0xD3, 0xC0 }, 3, 8, K_ROT },
+    { "ror64", { 0x48, 0xD3, 0xC8 }, 3, 8, K_ROT }, { "rcl64", { 0x48, 0xD3, 0xD0 }, 3, 8, K_ROT },
+    { "rcr64", { 0x48, 0xD3, 0xD8 }, 3, 8, K_ROT },
+    { "shld64", { 0x48, 0x0F, 0xA5, 0xD8 }, 4, 8, K_SHXD },
+    { "shrd64", { 0x48, 0x0F, 0xAD, 0xD8 }, 4, 8, K_SHXD },
+    { "mul64", { 0x48, 0xF7, 0xE3 }, 3, 8, K_MUL }, { "imul64", { 0x48, 0xF7, 0xEB }, 3, 8, K_MUL },
+    { "imul2_64", { 0x48, 0x0F, 0xAF, 0xC3 }, 4, 8, K_MUL },
+    { "imul3_64", { 0x48, 0x6B, 0xC3, 0x9C }, 4, 8, K_MUL },
+    { "bt64", { 0x48, 0x0F, 0xA3, 0xD8 }, 4, 8, K_CF }, { "bts64", { 0x48, 0x0F, 0xAB, 0xD8 }, 4, 8, K_CF },
+    { "btr64", { 0x48, 0x0F, 0xB3, 0xD8 }, 4, 8, K_CF }, { "btc64", { 0x48, 0x0F, 0xBB, 0xD8 }, 4, 8, K_CF },
+    { "bsf64", { 0x48, 0x0F, 0xBC, 0xC3 }, 4, 8, K_ZF }, { "bsr64", { 0x48, 0x0F, 0xBD, 0xC3 }, 4, 8, K_ZF },
+    { "bswap64", { 0x48, 0x0F, 0xC8 }, 3, 8, K_NONE },
+    { "xadd64", { 0x48, 0x0F, 0xC1, 0xD8 }, 4, 8, K_ALU },
+    { "cmpxchg64", { 0x48, 0x0F, 0xB1, 0xD9 }, 4, 8, K_ALU },
+    { "cdqe", { 0x48, 0x98 }, 2, 8, K_NONE }, { "cqo", { 0x48, 0x99 }, 2, 8, K_NONE },
+    { "cdq64m", { 0x99 }, 1, 4, K_NONE }, { "movsxd", { 0x48, 0x63, 0xC3 }, 3, 8, K_NONE },
+    { "movzx64", { 0x48, 0x0F, 0xB6, 0xC3 }, 4, 8, K_NONE },     /* movzx rax, bl */
+    { "mov32zx", { 0x89, 0xD8 }, 2, 4, K_NONE }, { "xchg64", { 0x48, 0x87, 0xD8 }, 3, 8, K_NONE },
+    { "lea64", { 0x48, 0x8D, 0x44, 0x59, 0x7F }, 5, 8, K_NONE },
+    { "lea32", { 0x8D, 0x44, 0x59, 0x7F }, 4, 4, K_NONE },
+    { "setne_rex", { 0x40, 0x0F, 0x95, 0xC3 }, 4, 1, K_NONE },
+    { "movabs", { 0x48, 0xBB, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11 }, 10, 8, K_NONE },
+};
+
+static stub8_fn make_stub64(uint8_t *page, const uint8_t *insn, unsigned len)
+{
+    static const uint8_t pre[] = { 0x53, 0x57, 0x48, 0x8B, 0x07, 0x48, 0x8B, 0x4F, 0x08,
+                                   0x48, 0x8B, 0x57, 0x10, 0x48, 0x8B, 0x5F, 0x18,
+                                   0xFF, 0x77, 0x20, 0x9D };
+    static const uint8_t post[] = { 0x9C, 0x41, 0x5B, 0x48, 0x8B, 0x3C, 0x24, 0x48, 0x89, 0x07,
+                                    0x48, 0x89, 0x4F, 0x08, 0x48, 0x89, 0x57, 0x10,
+                                    0x48, 0x89, 0x5F, 0x18, 0x4C, 0x89, 0x5F, 0x20,
+                                    0x5F, 0x5B, 0xC3 };
+    unsigned n = 0;
+    memcpy(page + n, pre, sizeof(pre));
+    n += sizeof(pre);
+    memcpy(page + n, insn, len);
+    n += len;
+    memcpy(page + n, post, sizeof(post));
+    stub8_fn f;
+    void *p = page;
+    memcpy(&f, &p, sizeof(f));
+    return f;
+}
+
+/* 64-bit mode, CPL0: EFER.LME/LMA with a flat L=1 code segment.  Paging is
+ * left off: the walker then maps linear = physical, which is all these
+ * register-only tests need. */
+static void flat64(struct emu_cpu *c)
+{
+    struct x86_state s;
+    x86_reset_state(&s);
+    s.cr0 |= 1;
+    s.cr4 |= 0x20;
+    s.efer = (1u << 8) | (1u << 10);
+    for (int k = 0; k < X86_NSREG; k++)
+        s.seg[k] = (struct x86_seg){ .limit = 0xFFFFFFFF, .selector = 0x10, .type = 3,
+                                     .present = true, .s = true, .db = true, .g = true };
+    s.seg[X86_CS] = (struct x86_seg){ .limit = 0xFFFFFFFF, .selector = 0x08, .type = 0xB,
+                                      .present = true, .s = true, .l = true, .g = true };
+    s.rip = 0x1000;
+    s.gpr[X86_RSP] = 0x8000;
+    emu_set_state(c, &s);
+}
+
+static uint64_t rnd64(void)
+{
+    uint64_t v = ((uint64_t)rnd32() << 32) | rnd32();
+    switch (rand() % 8) {
+    case 0: return v & 0xFFFFFFFFu;
+    case 1: return ~0ull;
+    case 2: return 0x8000000000000000ull ^ (v & 0xFF);
+    case 3: return v & 0x3F;
+    default: return v;
+    }
+}
+
+static uint32_t defined_flags64(const struct tcase *t, const struct regs8 *in)
+{
+    struct regs4 r4 = { 0, (uint32_t)(in->rcx & (t->size == 8 ? 0x3F : 0x1F)), 0, 0, 0 };
+    if (t->kind == K_SHIFT || t->kind == K_ROT || t->kind == K_SHXD) {
+        unsigned cnt = r4.ecx;
+        if (cnt == 0)
+            return F_ARITH;
+        uint32_t of = cnt == 1 ? F_OF : 0;
+        if (t->kind == K_ROT)
+            return F_SF | F_ZF | F_PF | F_AF | F_CF | of;
+        return F_CF | F_SF | F_ZF | F_PF | of;
+    }
+    return defined_flags(t, &r4);
+}
+
+static void test_diff64(void)
+{
+    uint8_t *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CU_ASSERT_FATAL(page != MAP_FAILED);
+    struct fixture f;
+    CU_ASSERT_FATAL(fixture_init(&f) == 0);
+    struct emu_cpu *c = &f.cpu;
+    flat64(c);
+    CU_ASSERT_FATAL(c->code64);
+    srand(4242);
+    unsigned failures = 0, runs = 0;
+    for (size_t t = 0; t < sizeof(cases64) / sizeof(cases64[0]); t++) {
+        const struct tcase *tc = &cases64[t];
+        stub8_fn fn = make_stub64(page, tc->bytes, tc->len);
+        for (int it = 0; it < 3000; it++) {
+            struct regs8 in = { rnd64(), rnd64(), rnd64(), rnd64(), 0 };
+            in.fl = 0x202 | ((uint32_t)rand() & F_ARITH);
+            if (tc->kind == K_ZF && in.rbx == 0)
+                in.rbx = 1;
+            struct regs8 host = in;
+            fn(&host);
+            c->r[EAX_] = in.rax;
+            c->r[ECX_] = in.rcx;
+            c->r[EDX_] = in.rdx;
+            c->r[EBX_] = in.rbx;
+            c->lf.op = LF_NONE;
+            c->eflags = (uint32_t)in.fl;
+            c->rip = 0x1000;
+            int exc = emu_step_bytes(c, tc->bytes, tc->len);
+            uint32_t fl = emu_get_eflags(c);
+            uint32_t mask = defined_flags64(tc, &in);
+            bool bad = exc != 0 || c->r[EAX_] != host.rax || c->r[ECX_] != host.rcx ||
+                       c->r[EDX_] != host.rdx || c->r[EBX_] != host.rbx ||
+                       ((fl ^ host.fl) & mask) != 0 || c->rip != 0x1000 + tc->len;
+            runs++;
+            if (bad && failures++ < 10)
+                fprintf(stderr, "\n%s: in %016llx %016llx %016llx %016llx fl=%03x -> host "
+                        "%016llx %016llx %016llx %016llx fl=%03x, emu %016llx %016llx %016llx "
+                        "%016llx fl=%03x exc %d", tc->name, (unsigned long long)in.rax,
+                        (unsigned long long)in.rcx, (unsigned long long)in.rdx,
+                        (unsigned long long)in.rbx, (unsigned)in.fl,
+                        (unsigned long long)host.rax, (unsigned long long)host.rcx,
+                        (unsigned long long)host.rdx, (unsigned long long)host.rbx,
+                        (unsigned)host.fl & F_ARITH, (unsigned long long)c->r[EAX_],
+                        (unsigned long long)c->r[ECX_], (unsigned long long)c->r[EDX_],
+                        (unsigned long long)c->r[EBX_], fl & F_ARITH, exc);
+        }
+    }
+    CU_ASSERT_EQUAL(failures, 0);
+    CU_ASSERT(runs > 100000);
+    /* 64-bit DIV/IDIV: quotient fits; #DE on overflow and by zero. */
+    static const uint8_t div64[] = { 0x48, 0xF7, 0xF3 }, idiv64[] = { 0x48, 0xF7, 0xFB };
+    unsigned dfail = 0;
+    for (int it = 0; it < 20000; it++) {
+        bool sgn = it & 1;
+        struct regs8 in = { rnd64(), 0, 0, rnd64() | 1, 0x202 };
+        if (sgn) {
+            in.rdx = (in.rax >> 63) ? ~0ull : 0;    /* sign extension: never overflows */
+            if (in.rbx == ~0ull)
+                in.rbx = 3;
+        } else {
+            in.rdx = rnd64() % in.rbx;
+        }
+        stub8_fn fn = make_stub64(page, sgn ? idiv64 : div64, 3);
+        struct regs8 host = in;
+        fn(&host);
+        c->r[EAX_] = in.rax; c->r[EDX_] = in.rdx; c->r[EBX_] = in.rbx; c->rip = 0x1000;
+        int exc = emu_step_bytes(c, sgn ? idiv64 : div64, 3);
+        if ((exc || c->r[EAX_] != host.rax || c->r[EDX_] != host.rdx) && dfail++ < 5)
+            fprintf(stderr, "\n%s: %016llx:%016llx / %016llx: host %016llx %016llx emu %016llx "
+                    "%016llx exc %d", sgn ? "idiv64" : "div64", (unsigned long long)in.rdx,
+                    (unsigned long long)in.rax, (unsigned long long)in.rbx,
+                    (unsigned long long)host.rax, (unsigned long long)host.rdx,
+                    (unsigned long long)c->r[EAX_], (unsigned long long)c->r[EDX_], exc);
+    }
+    CU_ASSERT_EQUAL(dfail, 0);
+    c->r[EBX_] = 0; c->rip = 0x1000;
+    CU_ASSERT_EQUAL(emu_step_bytes(c, div64, 3), EXC_DE + 1);
+    flat64(c);
+    c->r[EBX_] = 2; c->r[EDX_] = 5; c->r[EAX_] = 0; c->rip = 0x1000;
+    CU_ASSERT_EQUAL(emu_step_bytes(c, div64, 3), EXC_DE + 1);
+    fixture_fini(&f);
+    munmap(page, 4096);
+}
+
 void suite_emul_diff(void)
 {
     CU_pSuite s = CU_add_suite("emul_diff", NULL, NULL);
     CU_add_test(s, "ALU/shift/mul/bit ops vs host CPU", test_diff);
     CU_add_test(s, "DIV/IDIV vs host CPU, #DE", test_div);
+    CU_add_test(s, "64-bit mode: ALU/shift/mul/bit/REX forms and DIV vs host", test_diff64);
 }

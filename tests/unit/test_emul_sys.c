@@ -229,7 +229,7 @@ static void test_fxsr(void)
     memcpy(&w, img + 24, 4);
     CU_ASSERT_EQUAL(w, 0x1F80);                 /* MXCSR */
     memcpy(&w, img + 28, 4);
-    CU_ASSERT_EQUAL(w, 0xFFBF);                 /* MXCSR_MASK */
+    CU_ASSERT_EQUAL(w, 0xFFFF);                 /* MXCSR_MASK: DAZ supported */
     CU_ASSERT_EQUAL(img[4], 0);                 /* all tags empty */
     CU_ASSERT_EQUAL(img[32], 0);                /* ST0 */
     CU_ASSERT_EQUAL(img[287], 0);
@@ -248,7 +248,7 @@ static void test_fxsr(void)
     f.mem.ram[0x2400 + 26] = 0x01;              /* bit 16 */
     f.mem.ram[0x2400] = 0x7F; f.mem.ram[0x2401] = 0x03;
     expect_exc(&f, fxrstor, sizeof(fxrstor), EXC_GP);
-    CU_ASSERT_EQUAL(f.cpu.fpu_cw, 0x027F);
+    CU_ASSERT_EQUAL(f.cpu.fpu.cw, 0x027F);
     /* CR0.EM: #UD; CR0.TS: #NM */
     f.cpu.cr0 |= 4;
     expect_exc(&f, fxsave, sizeof(fxsave), EXC_UD);
@@ -261,7 +261,9 @@ static void test_fxsr(void)
     f.cpu.r[EAX_] = 1;
     CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, cpuid, 2), 0);
     CU_ASSERT(f.cpu.r[EDX_] & (1u << 24));
-    CU_ASSERT_FALSE(f.cpu.r[EDX_] & (1u << 25));    /* no SSE */
+    CU_ASSERT(f.cpu.r[EDX_] & (1u << 25));          /* SSE */
+    CU_ASSERT(f.cpu.r[EDX_] & (1u << 26));          /* SSE2 */
+    CU_ASSERT_FALSE(f.cpu.r[EDX_] & (1u << 9));     /* no APIC */
     f.cpu.r[EAX_] = 0x200;
     CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, mov_cr4, 3), 0);
     CU_ASSERT_EQUAL(f.cpu.cr4, 0x200);

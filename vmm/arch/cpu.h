@@ -31,6 +31,13 @@ struct cpu_backend {
     int (*reset)(struct machine *m, const struct x86_state *s);
     /* Text for `info accel`. */
     size_t (*info)(struct machine *m, char *buf, size_t len);
+    /* Optional (NULL: not supported).  Any thread, machine lock held:
+     * fills bitmap with the pages of memory slot slot_id (struct
+     * mem_slot.id, a slot with dirty_log set) written since the previous
+     * call, one bit per 4 KiB page (page i = bit i % 64 of word i / 64;
+     * the caller provides (size / 4096 + 63) / 64 words) and restarts the
+     * log.  Returns 0, or -1 (unknown slot, no logging: treat all dirty). */
+    int (*get_dirty_log)(struct machine *m, int slot_id, uint64_t *bitmap);
 };
 
 extern const struct cpu_backend kvm_backend;

@@ -63,6 +63,18 @@ static void set_region(struct kvm_priv *k, const struct mem_slot *s, bool presen
 static void slot_added(void *opaque, const struct mem_slot *s) { set_region(opaque, s, true); }
 static void slot_removed(void *opaque, const struct mem_slot *s) { set_region(opaque, s, false); }
 
+/* Pages written through a dirty-logged slot since the last call (the VGA
+ * renders only what changed in its framebuffer).  KVM clears the log and
+ * write-protects the pages again as it returns it. */
+static int kvm_get_dirty_log(struct machine *m, int slot_id, uint64_t *bitmap)
+{
+    struct kvm_priv *k = priv(m);
+    if (!k || slot_id < 0)
+        return -1;
+    struct kvm_dirty_log d = { .slot = (uint32_t)slot_id, .dirty_bitmap = bitmap };
+    return ioctl(k->vm_fd, KVM_GET_DIRTY_LOG, &d) < 0 ? -1 : 0;
+}
+
 /* ---- state conversion ---- */
 
 static void seg_from_kvm(struct x86_seg *d, const struct kvm_segment *s)
@@ -470,4 +482,5 @@ const struct cpu_backend kvm_backend = {
     .set_state = kvm_set_state,
     .reset = kvm_reset,
     .info = kvm_info,
+    .get_dirty_log = kvm_get_dirty_log,
 };

@@ -49,8 +49,8 @@ _Noreturn void emu_raise(struct emu_cpu *c, int vec, uint32_t err, bool has_err)
 _Noreturn void emu_unimplemented(struct emu_cpu *c, const char *what)
 {
     c->st.unimplemented++;
-    snprintf(c->unimpl_msg, sizeof(c->unimpl_msg), "%s at %04x:%08x", what, c->seg[CS_].sel,
-             c->eip);
+    snprintf(c->unimpl_msg, sizeof(c->unimpl_msg), "%s at %04x:%08llx", what, c->seg[CS_].sel,
+             (unsigned long long)c->rip);
     if (c->env.log)
         c->env.log(c->env.opaque, c->unimpl_msg);
     RAISE_UD(c);
@@ -103,7 +103,7 @@ static bool page_has_code(const struct emu_cpu *c, uint64_t pa)
 
 /* Linear -> physical, filling the TLB unless `sys` (supervisor accesses
  * on behalf of a CPL3 instruction must not leave user-visible entries). */
-static uint64_t xlate(struct emu_cpu *c, uint32_t lin, unsigned acc, bool sys)
+static uint64_t xlate(struct emu_cpu *c, uint64_t lin, unsigned acc, bool sys)
 {
     struct pg_result r;
     uint32_t err;
@@ -120,7 +120,7 @@ static uint64_t xlate(struct emu_cpu *c, uint32_t lin, unsigned acc, bool sys)
     if (sys)
         return pa;
     struct tlb_entry *e = tlb_slot(&c->tlb, lin);
-    uint32_t page = lin & ~0xFFFu;
+    uint64_t page = lin & ~0xFFFull;
     uint64_t ppage = pa & ~0xFFFull;
     const struct mem_slot *s = mem_lookup(c->mem, ppage);
     c->tlb.fills++;
@@ -137,19 +137,19 @@ static uint64_t xlate(struct emu_cpu *c, uint32_t lin, unsigned acc, bool sys)
     return pa;
 }
 
-static uint32_t phys_load(struct emu_cpu *c, uint64_t pa, unsigned size)
+static uint64_t phys_load(struct emu_cpu *c, uint64_t pa, unsigned size)
 {
     const struct mem_slot *s = mem_lookup(c->mem, pa);
     if (s && pa + size <= s->gpa + s->size)
         return ld_host(s->host + (pa - s->gpa), size);
     uint64_t v = 0;
     c->env.mmio(c->env.opaque, pa, size, false, &v);
-    return (uint32_t)v;
+    return v;
 }
 
 static void smc_invalidate(struct emu_cpu *c, uint64_t pa, unsigned len);
 
-static void phys_store(struct emu_cpu *c, uint64_t pa, unsigned size, uint32_t v)
+static void phys_store(struct emu_cpu *c, uint64_t pa, unsigned size, uint64_t v)
 {
     const struct mem_slot *s = mem_lookup(c->mem, pa);
     if (s && pa + size <= s->gpa + s->size) {
@@ -164,10 +164,10 @@ static void phys_store(struct emu_cpu *c, uint64_t pa, unsigned size, uint32_t v
     c->env.mmio(c->env.opaque, pa, size, true, &w);
 }
 
-uint32_t emu_lin_read_slow(struct emu_cpu *c, uint32_t lin, unsigned size, unsigned acc)
+uint64_t emu_lin_read_slow(struct emu_cpu *c, uint64_t lin, unsigned size, unsigned acc)
 {
     if ((lin & 0xFFF) + size > 4096) {
-        uint32_t v = 0;
+        uint64_t v = 0;
         for (unsigned k = 0; k < size; k++)
             v |= emu_lin_read_slow(c, lin + k, 1, acc) << (8 * k);
         return v;
@@ -175,7 +175,7 @@ uint32_t emu_lin_read_slow(struct emu_cpu *c, uint32_t lin, unsigned size, unsig
     return phys_load(c, xlate(c, lin, acc, false), size);
 }
 
-void emu_lin_write_slow(struct emu_cpu *c, uint32_t lin, unsigned size, uint32_t val)
+void emu_lin_write_slow(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t val)
 {
     if ((lin & 0xFFF) + size > 4096) {
         /* Both pages must be writable before any byte lands. */
@@ -188,15 +188,15 @@ void emu_lin_write_slow(struct emu_cpu *c, uint32_t lin, unsigned size, uint32_t
     phys_store(c, xlate(c, lin, PG_ERR_W, false), size, val);
 }
 
-uint32_t emu_sys_read(struct emu_cpu *c, uint32_t lin, unsigned size)
+uint64_t emu_sys_read(struct emu_cpu *c, uint64_t lin, unsigned size)
 {
-    uint32_t v = 0;
+    uint64_t v = 0;
     for (unsigned k = 0; k < size; k++)
         v |= phys_load(c, xlate(c, lin + k, 0, true), 1) << (8 * k);
     return v;
 }
 
-void emu_sys_write(struct emu_cpu *c, uint32_t lin, unsigned size, uint32_t val)
+void emu_sys_write(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t val)
 {
     for (unsigned k = 0; k < size; k++)
         phys_store(c, xlate(c, lin + k, PG_ERR_W, true), 1, val >> (8 * k));
@@ -307,7 +307,7 @@ void emu_map_changed(struct emu_cpu *c)
 
 /* Reads instruction bytes for an uncached instruction (may cross pages or
  * come from MMIO). */
-static unsigned fetch_uncached(struct emu_cpu *c, uint32_t lin, uint8_t *buf)
+static unsigned fetch_uncached(struct emu_cpu *c, uint64_t lin, uint8_t *buf)
 {
     unsigned n = 0;
     while (n < MAX_INSN_LEN) {
@@ -319,12 +319,40 @@ static unsigned fetch_uncached(struct emu_cpu *c, uint32_t lin, uint8_t *buf)
     return n;
 }
 
-static struct emu_block *uncached_block(struct emu_cpu *c, uint32_t lin)
+/* Decoder mode of the current CS: 0 16-bit, 1 32-bit, 2 64-bit. */
+static unsigned code_mode(const struct emu_cpu *c)
+{
+    return c->code64 ? 2 : c->seg[CS_].db;
+}
+
+/* Block-cache key bits: CS.D, CS.L and EFER.LMA. */
+static uint8_t mode_key(const struct emu_cpu *c)
+{
+    return (uint8_t)(c->seg[CS_].db | (c->seg[CS_].l << 1) | (c->lma << 2));
+}
+
+static uint64_t cs_lin(const struct emu_cpu *c)
+{
+    return c->code64 ? c->rip : (uint32_t)(c->seg[CS_].base + c->rip);
+}
+
+/* Fetch limit/canonical check of RIP. */
+static void check_fetch(struct emu_cpu *c)
+{
+    if (c->code64) {
+        if (unlikely(!canonical(c->rip)))
+            RAISE_GP(c, 0);
+    } else if (unlikely(c->rip > c->seg[CS_].limit && c->pe)) {
+        RAISE_GP(c, 0);
+    }
+}
+
+static struct emu_block *uncached_block(struct emu_cpu *c, uint64_t lin)
 {
     struct emu_cache *k = cache(c);
     uint8_t buf[MAX_INSN_LEN];
     unsigned n = fetch_uncached(c, lin, buf);
-    if (emu_decode(k->dec, buf, n, c->eip, c->seg[CS_].db, &k->scratch_insn) == 0)
+    if (emu_decode(k->dec, buf, n, c->eip, code_mode(c), &k->scratch_insn) == 0)
         k->scratch_insn = (struct emu_insn){ .fn = h_ud, .len = 1 };
     k->scratch = (struct emu_block){ .insns = &k->scratch_insn, .n = 1, .valid = true,
                                      .hnext = -1, .pnext = -1 };
@@ -332,7 +360,7 @@ static struct emu_block *uncached_block(struct emu_cpu *c, uint32_t lin)
     return &k->scratch;
 }
 
-static struct emu_block *decode_block(struct emu_cpu *c, uint32_t lin, uint64_t pa, uint8_t mode)
+static struct emu_block *decode_block(struct emu_cpu *c, uint64_t lin, uint64_t pa, uint8_t mode)
 {
     struct emu_cache *k = cache(c);
     const struct mem_slot *s = mem_lookup(c->mem, pa);
@@ -357,7 +385,7 @@ static struct emu_block *decode_block(struct emu_cpu *c, uint32_t lin, uint64_t 
     while (n < MAX_BLOCK_INSNS && pos < avail_total) {
         unsigned avail = (unsigned)(avail_total - pos);
         unsigned len = emu_decode(k->dec, host + pos, avail < MAX_INSN_LEN ? avail : MAX_INSN_LEN,
-                                  c->eip + pos, mode, &dst[n]);
+                                  c->eip + pos, code_mode(c), &dst[n]);
         if (len == 0) {
             if (avail < MAX_INSN_LEN) {
                 if (n == 0)
@@ -393,16 +421,15 @@ static struct emu_block *decode_block(struct emu_cpu *c, uint32_t lin, uint64_t 
 
 static struct emu_block *find_block(struct emu_cpu *c)
 {
-    if (unlikely(c->eip > c->seg[CS_].limit && c->pe))
-        RAISE_GP(c, 0);
-    uint32_t lin = c->seg[CS_].base + c->eip;
+    check_fetch(c);
+    uint64_t lin = cs_lin(c);
     struct tlb_entry *e = tlb_slot(&c->tlb, lin);
     uint64_t pa;
-    if (likely(e->tag_read == (lin & ~0xFFFu) && !e->nx))
+    if (likely(e->tag_read == (lin & ~0xFFFull) && !e->nx))
         pa = e->phys | (lin & 0xFFF);
     else
         pa = xlate(c, lin, PG_ERR_I, false);
-    uint8_t mode = c->seg[CS_].db;
+    uint8_t mode = mode_key(c);
     struct emu_cache *k = cache(c);
     for (int32_t i = k->hash[hash_of(pa, mode)]; i >= 0; i = k->blocks[i].hnext) {
         struct emu_block *b = &k->blocks[i];
@@ -537,11 +564,10 @@ int emu_step(struct emu_cpu *c)
         c->delivering = -1;
         return deliver(c) ? vec + 1 : -1;
     }
-    if (c->pe && c->eip > c->seg[CS_].limit)
-        RAISE_GP(c, 0);
+    check_fetch(c);
     /* Uncached on purpose: the caller (KVM assist) lets another engine
      * write guest RAM without telling us, so nothing decoded may stay. */
-    struct emu_block *b = uncached_block(c, c->seg[CS_].base + c->eip);
+    struct emu_block *b = uncached_block(c, cs_lin(c));
     c->intr_shadow = false;
     c->cur_block = NULL;
     b->insns[0].fn(c, &b->insns[0]);
@@ -559,7 +585,7 @@ int emu_step_bytes(struct emu_cpu *c, const uint8_t *bytes, unsigned len)
         deliver(c);
         return vec + 1;
     }
-    if (emu_decode(k->dec, bytes, len, c->eip, c->seg[CS_].db, &k->scratch_insn) == 0)
+    if (emu_decode(k->dec, bytes, len, c->eip, code_mode(c), &k->scratch_insn) == 0)
         k->scratch_insn = (struct emu_insn){ .fn = h_ud, .len = 1 };
     c->stop_block = false;
     k->scratch_insn.fn(c, &k->scratch_insn);
@@ -596,9 +622,9 @@ void emu_seg_update_rights(struct emu_seg *s)
 
 static void seg_in(struct emu_seg *d, const struct x86_seg *s, bool pe)
 {
-    *d = (struct emu_seg){ .base = (uint32_t)s->base, .limit = s->limit, .sel = s->selector,
+    *d = (struct emu_seg){ .base = s->base, .limit = s->limit, .sel = s->selector,
                            .type = s->type, .dpl = s->dpl, .present = s->present, .s = s->s,
-                           .db = s->db, .g = s->g, .avl = s->avl,
+                           .db = s->db, .l = s->l, .g = s->g, .avl = s->avl,
                            .valid = !s->unusable || !pe };
     if (!pe) {
         d->valid = true;
@@ -626,43 +652,46 @@ static void seg_out(struct x86_seg *d, const struct emu_seg *s)
 {
     *d = (struct x86_seg){ .base = s->base, .limit = s->limit, .selector = s->sel,
                            .type = s->type, .present = s->present, .s = s->s, .db = s->db,
-                           .g = s->g, .avl = s->avl, .unusable = !s->valid, .dpl = s->dpl };
+                           .l = s->l, .g = s->g, .avl = s->avl, .unusable = !s->valid, .dpl = s->dpl };
 }
 
 void emu_set_state(struct emu_cpu *c, const struct x86_state *s)
 {
-    for (int i = 0; i < 8; i++)
-        c->r[i] = (uint32_t)s->gpr[i];
-    c->eip = (uint32_t)s->rip;
+    for (int i = 0; i < 16; i++)
+        c->r[i] = s->gpr[i];
+    c->rip = s->rip;
     c->lf.op = LF_NONE;
     c->eflags = ((uint32_t)s->rflags | 2u) & ~(0x8u | 0x20u | 0x8000u);
-    c->cr0 = (uint32_t)s->cr0;
-    c->cr2 = (uint32_t)s->cr2;
-    c->cr3 = (uint32_t)s->cr3;
-    c->cr4 = (uint32_t)s->cr4;
+    c->cr0 = s->cr0;
+    c->cr2 = s->cr2;
+    c->cr3 = s->cr3;
+    c->cr4 = s->cr4;
+    c->cr8 = s->cr8;
     c->efer = s->efer;
+    c->lma = (s->efer & PG_EFER_LMA) != 0;
     c->pe = c->cr0 & 1;
     c->pg = c->cr0 & PG_CR0_PG;
     for (int i = 0; i < 6; i++)
         seg_in(&c->seg[i], &s->seg[i], c->pe);
     seg_in(&c->ldtr, &s->ldt, true);
     seg_in(&c->tr, &s->tr, true);
-    c->gdt.base = (uint32_t)s->gdt.base;
+    c->gdt.base = s->gdt.base;
     c->gdt.limit = s->gdt.limit;
-    c->idt.base = (uint32_t)s->idt.base;
+    c->idt.base = s->idt.base;
     c->idt.limit = s->idt.limit;
     c->cpl = c->pe ? c->seg[CS_].dpl : 0;
     if (c->pe && (c->eflags & F_VM))
         c->cpl = 3;
+    emu_update_mode(c);
     tlb_flush_all(&c->tlb, false);
 }
 
 void emu_get_state(struct emu_cpu *c, struct x86_state *s)
 {
     memset(s, 0, sizeof(*s));
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 16; i++)
         s->gpr[i] = c->r[i];
-    s->rip = c->eip;
+    s->rip = c->rip;
     s->rflags = emu_get_eflags(c);
     for (int i = 0; i < 6; i++)
         seg_out(&s->seg[i], &c->seg[i]);
@@ -674,6 +703,7 @@ void emu_get_state(struct emu_cpu *c, struct x86_state *s)
     s->cr2 = c->cr2;
     s->cr3 = c->cr3;
     s->cr4 = c->cr4;
+    s->cr8 = c->cr8;
     s->efer = c->efer;
 }
 
@@ -685,9 +715,8 @@ void emu_reset(struct emu_cpu *c, const struct x86_state *s)
     memset(c->dr, 0, sizeof(c->dr));
     c->dr[6] = 0xFFFF0FF0u;
     c->dr[7] = 0x400;
-    c->fpu_cw = 0x37F;
-    c->fpu_sw = 0;
-    c->mxcsr = 0x1F80;
+    fpu_reset(&c->fpu);
+    c->star = c->lstar = c->cstar = c->sfmask = c->kernel_gs_base = c->tsc_aux = 0;
     c->apic_base = 0;
     c->pat = 0x0007040600070406ull;
     c->tsc_offset = 0;

@@ -5,34 +5,76 @@
 
 #include "ops.h"
 
-struct emu_decoder {
-    csh h16, h32;
-    cs_insn *insn16, *insn32;
+/* What a Capstone register is to us. */
+struct regmap {
+    uint8_t kind;           /* enum emu_opkind; OPK_NONE: not ours */
+    uint8_t num, size;
 };
+
+struct emu_decoder {
+    csh h[3];               /* 16-, 32-, 64-bit */
+    cs_insn *insn[3];
+    struct regmap reg[X86_REG_ENDING];
+};
+
+static void regmap_init(struct emu_decoder *d)
+{
+    static const x86_reg r8[16] = {
+        X86_REG_AL, X86_REG_CL, X86_REG_DL, X86_REG_BL, X86_REG_SPL, X86_REG_BPL, X86_REG_SIL,
+        X86_REG_DIL, X86_REG_R8B, X86_REG_R9B, X86_REG_R10B, X86_REG_R11B, X86_REG_R12B,
+        X86_REG_R13B, X86_REG_R14B, X86_REG_R15B };
+    static const x86_reg r16[16] = {
+        X86_REG_AX, X86_REG_CX, X86_REG_DX, X86_REG_BX, X86_REG_SP, X86_REG_BP, X86_REG_SI,
+        X86_REG_DI, X86_REG_R8W, X86_REG_R9W, X86_REG_R10W, X86_REG_R11W, X86_REG_R12W,
+        X86_REG_R13W, X86_REG_R14W, X86_REG_R15W };
+    static const x86_reg r32[16] = {
+        X86_REG_EAX, X86_REG_ECX, X86_REG_EDX, X86_REG_EBX, X86_REG_ESP, X86_REG_EBP,
+        X86_REG_ESI, X86_REG_EDI, X86_REG_R8D, X86_REG_R9D, X86_REG_R10D, X86_REG_R11D,
+        X86_REG_R12D, X86_REG_R13D, X86_REG_R14D, X86_REG_R15D };
+    static const x86_reg r64[16] = {
+        X86_REG_RAX, X86_REG_RCX, X86_REG_RDX, X86_REG_RBX, X86_REG_RSP, X86_REG_RBP,
+        X86_REG_RSI, X86_REG_RDI, X86_REG_R8, X86_REG_R9, X86_REG_R10, X86_REG_R11,
+        X86_REG_R12, X86_REG_R13, X86_REG_R14, X86_REG_R15 };
+    static const x86_reg rh[4] = { X86_REG_AH, X86_REG_CH, X86_REG_DH, X86_REG_BH };
+    static const x86_reg sr[6] = { X86_REG_ES, X86_REG_CS, X86_REG_SS, X86_REG_DS,
+                                   X86_REG_FS, X86_REG_GS };
+    for (uint8_t k = 0; k < 16; k++) {
+        d->reg[r8[k]] = (struct regmap){ OPK_REG, k, 1 };
+        d->reg[r16[k]] = (struct regmap){ OPK_REG, k, 2 };
+        d->reg[r32[k]] = (struct regmap){ OPK_REG, k, 4 };
+        d->reg[r64[k]] = (struct regmap){ OPK_REG, k, 8 };
+    }
+    for (uint8_t k = 0; k < 4; k++)
+        d->reg[rh[k]] = (struct regmap){ OPK_REG, (uint8_t)(EMU_AH + k), 1 };
+    for (uint8_t k = 0; k < 6; k++)
+        d->reg[sr[k]] = (struct regmap){ OPK_SREG, k, 2 };
+    for (unsigned r = X86_REG_CR0; r <= X86_REG_CR15; r++)
+        d->reg[r] = (struct regmap){ OPK_CR, (uint8_t)(r - X86_REG_CR0), 8 };
+    for (unsigned r = X86_REG_DR0; r <= X86_REG_DR15; r++)
+        d->reg[r] = (struct regmap){ OPK_DR, (uint8_t)(r - X86_REG_DR0), 8 };
+}
 
 struct emu_decoder *emu_decoder_new(void)
 {
+    static const cs_mode modes[3] = { CS_MODE_16, CS_MODE_32, CS_MODE_64 };
     struct emu_decoder *d = calloc(1, sizeof(*d));
     if (!d)
         return NULL;
-    if (cs_open(CS_ARCH_X86, CS_MODE_16, &d->h16) != CS_ERR_OK) {
-        free(d);
-        return NULL;
+    for (int k = 0; k < 3; k++) {
+        if (cs_open(CS_ARCH_X86, modes[k], &d->h[k]) != CS_ERR_OK) {
+            d->h[k] = 0;
+            emu_decoder_free(d);
+            return NULL;
+        }
+        cs_option(d->h[k], CS_OPT_DETAIL, CS_OPT_ON);
+        /* One preallocated cs_insn per handle: decoding never allocates. */
+        d->insn[k] = cs_malloc(d->h[k]);
+        if (!d->insn[k]) {
+            emu_decoder_free(d);
+            return NULL;
+        }
     }
-    if (cs_open(CS_ARCH_X86, CS_MODE_32, &d->h32) != CS_ERR_OK) {
-        cs_close(&d->h16);
-        free(d);
-        return NULL;
-    }
-    cs_option(d->h16, CS_OPT_DETAIL, CS_OPT_ON);
-    cs_option(d->h32, CS_OPT_DETAIL, CS_OPT_ON);
-    /* One preallocated cs_insn per handle: decoding never allocates. */
-    d->insn16 = cs_malloc(d->h16);
-    d->insn32 = cs_malloc(d->h32);
-    if (!d->insn16 || !d->insn32) {
-        emu_decoder_free(d);
-        return NULL;
-    }
+    regmap_init(d);
     return d;
 }
 
@@ -40,49 +82,34 @@ void emu_decoder_free(struct emu_decoder *d)
 {
     if (!d)
         return;
-    if (d->insn16)
-        cs_free(d->insn16, 1);
-    if (d->insn32)
-        cs_free(d->insn32, 1);
-    cs_close(&d->h16);
-    cs_close(&d->h32);
+    for (int k = 0; k < 3; k++) {
+        if (d->insn[k])
+            cs_free(d->insn[k], 1);
+        if (d->h[k])
+            cs_close(&d->h[k]);
+    }
     free(d);
 }
 
-/* Capstone register -> (kind, number, size).  Returns false for registers
- * we do not model (x87 stack, MMX/XMM, 64-bit). */
-static bool map_reg(x86_reg r, struct emu_operand *o)
+/* Capstone register -> (kind, number, size).  False for registers we do
+ * not model as operands (x87 stack, MMX/XMM: the FPU glue has those). */
+static bool map_reg(const struct emu_decoder *d, x86_reg r, struct emu_operand *o)
 {
-    static const x86_reg r8[8] = { X86_REG_AL, X86_REG_CL, X86_REG_DL, X86_REG_BL,
-                                   X86_REG_AH, X86_REG_CH, X86_REG_DH, X86_REG_BH };
-    static const x86_reg r16[8] = { X86_REG_AX, X86_REG_CX, X86_REG_DX, X86_REG_BX,
-                                    X86_REG_SP, X86_REG_BP, X86_REG_SI, X86_REG_DI };
-    static const x86_reg r32[8] = { X86_REG_EAX, X86_REG_ECX, X86_REG_EDX, X86_REG_EBX,
-                                    X86_REG_ESP, X86_REG_EBP, X86_REG_ESI, X86_REG_EDI };
-    static const x86_reg sr[6] = { X86_REG_ES, X86_REG_CS, X86_REG_SS, X86_REG_DS,
-                                   X86_REG_FS, X86_REG_GS };
-    for (uint8_t k = 0; k < 8; k++) {
-        if (r == r8[k]) { o->kind = OPK_REG; o->reg = k; o->size = 1; return true; }
-        if (r == r16[k]) { o->kind = OPK_REG; o->reg = k; o->size = 2; return true; }
-        if (r == r32[k]) { o->kind = OPK_REG; o->reg = k; o->size = 4; return true; }
-    }
-    for (uint8_t k = 0; k < 6; k++)
-        if (r == sr[k]) { o->kind = OPK_SREG; o->reg = k; o->size = 2; return true; }
-    if (r >= X86_REG_CR0 && r <= X86_REG_CR15) {
-        o->kind = OPK_CR; o->reg = (uint8_t)(r - X86_REG_CR0); o->size = 4;
-        return true;
-    }
-    if (r >= X86_REG_DR0 && r <= X86_REG_DR15) {
-        o->kind = OPK_DR; o->reg = (uint8_t)(r - X86_REG_DR0); o->size = 4;
-        return true;
-    }
-    return false;
+    if (r <= X86_REG_INVALID || r >= X86_REG_ENDING || d->reg[r].kind == OPK_NONE)
+        return false;
+    o->kind = d->reg[r].kind;
+    o->reg = d->reg[r].num;
+    o->size = d->reg[r].size;
+    return true;
 }
 
-static uint8_t gpr_of(x86_reg r)
+static uint8_t gpr_of(const struct emu_decoder *d, x86_reg r)
 {
+    if (r == X86_REG_RIP || r == X86_REG_EIP)
+        return EMU_RIPREL;
     struct emu_operand o;
-    if (r == X86_REG_INVALID || r == X86_REG_EIZ || !map_reg(r, &o) || o.kind != OPK_REG)
+    if (r == X86_REG_INVALID || r == X86_REG_EIZ || r == X86_REG_RIZ || !map_reg(d, r, &o) ||
+        o.kind != OPK_REG || o.reg >= EMU_AH)
         return EMU_NOREG;
     return o.reg;
 }
@@ -100,28 +127,29 @@ static int seg_of_prefix(uint8_t p)
     }
 }
 
-static bool convert_op(const cs_x86_op *src, struct emu_operand *o, int seg_override)
+static bool convert_op(const struct emu_decoder *d, const cs_x86_op *src, struct emu_operand *o,
+                       int seg_override)
 {
     *o = (struct emu_operand){ .base = EMU_NOREG, .index = EMU_NOREG, .size = src->size };
     switch (src->type) {
     case X86_OP_REG:
-        return map_reg(src->reg, o);
+        return map_reg(d, src->reg, o);
     case X86_OP_IMM:
+        /* Sign-extended by Capstone (quirk 4): masked to the right size
+         * by emu_decode / the handler selection. */
         o->kind = OPK_IMM;
-        o->disp = (int32_t)(src->size && src->size < 4
-                                ? ((uint64_t)src->imm & ((1ull << (src->size * 8)) - 1))
-                                : (uint64_t)src->imm);
+        o->disp = src->imm;
         return true;
     case X86_OP_MEM: {
         o->kind = OPK_MEM;
-        o->base = gpr_of(src->mem.base);
-        o->index = gpr_of(src->mem.index);
+        o->base = gpr_of(d, src->mem.base);
+        o->index = gpr_of(d, src->mem.index);
         if ((src->mem.base != X86_REG_INVALID && o->base == EMU_NOREG) ||
             (src->mem.index != X86_REG_INVALID && src->mem.index != X86_REG_EIZ &&
-             o->index == EMU_NOREG))
-            return false;       /* RIP-relative or other registers we do not have */
+             src->mem.index != X86_REG_RIZ && (o->index == EMU_NOREG || o->index == EMU_RIPREL)))
+            return false;
         o->scale = src->mem.scale == 8 ? 3 : src->mem.scale == 4 ? 2 : src->mem.scale == 2 ? 1 : 0;
-        o->disp = (int32_t)src->mem.disp;
+        o->disp = src->mem.disp;
         if (seg_override >= 0)
             o->seg = (uint8_t)seg_override;
         else
@@ -133,19 +161,28 @@ static bool convert_op(const cs_x86_op *src, struct emu_operand *o, int seg_over
     }
 }
 
-static uint32_t raw_le(const uint8_t *p, unsigned n)
+static uint64_t raw_le(const uint8_t *p, unsigned n)
 {
-    uint32_t v = 0;
+    uint64_t v = 0;
     for (unsigned k = 0; k < n; k++)
-        v |= (uint32_t)p[k] << (8 * k);
+        v |= (uint64_t)p[k] << (8 * k);
     return v;
 }
 
+/* Instructions whose operand size defaults to 64 bits in 64-bit mode
+ * (near branches, stack operations): 32 becomes 64, 0x66 keeps 16. */
+static void def64(struct emu_insn *i, unsigned mode)
+{
+    if (mode == 2 && i->opsz == 4)
+        i->opsz = 8;
+}
+
 /* Handler for a Capstone id; sub/flags filled in.  NULL: not ours. */
-static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t *b, bool code32)
+static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t *b, unsigned mode)
 {
     unsigned cc = i->op0 & 0xF;
     unsigned strsz = (i->op0 & 1) ? i->opsz : 1;
+    bool m64 = mode == 2;
     switch (id) {
     case X86_INS_ADD: i->sub = ALU_ADD; goto alu;
     case X86_INS_OR:  i->sub = ALU_OR; goto alu;
@@ -158,11 +195,17 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
     alu:
         if (i->nops != 2)
             return NULL;
-        if (code32 && i->op[0].kind == OPK_REG && i->op[0].size == 4) {
+        if (i->op[0].kind == OPK_REG && i->op[0].size == 4) {
             if (i->op[1].kind == OPK_REG && i->op[1].size == 4)
                 return h_alu_rr32;
             if (i->op[1].kind == OPK_IMM)
                 return h_alu_ri32;
+        }
+        if (i->op[0].kind == OPK_REG && i->op[0].size == 8) {
+            if (i->op[1].kind == OPK_REG && i->op[1].size == 8)
+                return h_alu_rr64;
+            if (i->op[1].kind == OPK_IMM)
+                return h_alu_ri64;
         }
         return h_alu;
     case X86_INS_TEST: return h_test;
@@ -193,6 +236,8 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
         if (i->op[1].kind == OPK_SREG)
             return h_mov_from_sreg;
         if (i->op[0].kind == OPK_CR) { i->sub = 0; i->ends = 1; return h_mov_cr; }
+        if (i->op[0].kind == OPK_REG && i->op[1].kind == OPK_REG && i->op[0].size == 8)
+            return h_mov_rr64;
         if (i->op[1].kind == OPK_CR) { i->sub = 1; return h_mov_cr; }
         if (i->op[0].kind == OPK_DR) { i->sub = 0; return h_mov_dr; }
         if (i->op[1].kind == OPK_DR) { i->sub = 1; return h_mov_dr; }
@@ -203,16 +248,19 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
         if (i->op[0].kind == OPK_MEM && i->op[1].kind != OPK_MEM)
             return h_mov_store;
         return h_mov;
+    case X86_INS_MOVABS: return i->nops == 2 ? h_mov : NULL;
+    case X86_INS_MOVNTI: return i->nops == 2 && i->op[0].kind == OPK_MEM ? h_mov_store : NULL;
     case X86_INS_MOVZX: i->sub = 0; return h_movx;
-    case X86_INS_MOVSX: i->sub = 1; return h_movx;
+    case X86_INS_MOVSX: case X86_INS_MOVSXD: i->sub = 1; return h_movx;
     case X86_INS_LEA: return i->op[1].kind == OPK_MEM ? h_lea : NULL;
     case X86_INS_XCHG: return h_xchg;
     case X86_INS_XADD: return h_xadd;
     case X86_INS_CMPXCHG: return h_cmpxchg;
-    case X86_INS_CMPXCHG8B: return h_cmpxchg8b;
+    case X86_INS_CMPXCHG8B: i->sub = 0; return h_cmpxchg8b;
+    case X86_INS_CMPXCHG16B: i->sub = 1; return h_cmpxchg8b;
     case X86_INS_BSWAP: return h_bswap;
-    case X86_INS_CBW: case X86_INS_CWDE: return h_cbw;
-    case X86_INS_CWD: case X86_INS_CDQ: return h_cwd;
+    case X86_INS_CBW: case X86_INS_CWDE: case X86_INS_CDQE: return h_cbw;
+    case X86_INS_CWD: case X86_INS_CDQ: case X86_INS_CQO: return h_cwd;
     case X86_INS_XLATB: return h_xlat;
     case X86_INS_LDS: i->sub = DS_; return h_lxs;
     case X86_INS_LES: i->sub = ES_; return h_lxs;
@@ -220,31 +268,40 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
     case X86_INS_LGS: i->sub = GS_; return h_lxs;
     case X86_INS_LSS: i->sub = SS_; i->ends = 1; return h_lxs;
     case X86_INS_PUSH:
+        def64(i, mode);
         /* Quirk 5: the operand size is ours, immediates pushed at opsz. */
         if (i->op[0].kind == OPK_IMM)
-            i->op[0].disp = (int32_t)((uint32_t)i->op[0].disp & size_mask(i->opsz));
-        if (i->op[0].kind == OPK_REG && i->op[0].size == 4 && i->opsz == 4 && i->op[0].reg != ESP_)
-            return h_push_r32;
+            i->op[0].disp = (int64_t)((uint64_t)i->op[0].disp & size_mask(i->opsz));
+        if (i->op[0].kind == OPK_REG && i->op[0].size == i->opsz && i->opsz >= 4 &&
+            i->op[0].reg != ESP_)
+            return h_push_r;
         return h_push;
     case X86_INS_POP:
+        def64(i, mode);
         if (i->op[0].kind == OPK_SREG)
             i->ends = i->op[0].reg == SS_;
-        if (i->op[0].kind == OPK_REG && i->op[0].size == 4 && i->opsz == 4)
-            return h_pop_r32;
+        if (i->op[0].kind == OPK_REG && i->op[0].size == i->opsz && i->opsz >= 4)
+            return h_pop_r;
         return h_pop;
     case X86_INS_PUSHAW: case X86_INS_PUSHAL: return h_pusha;
     case X86_INS_POPAW: case X86_INS_POPAL: return h_popa;
-    case X86_INS_PUSHF: case X86_INS_PUSHFD: return h_pushf;
-    case X86_INS_POPF: case X86_INS_POPFD: i->ends = 1; return h_popf;
+    case X86_INS_PUSHF: case X86_INS_PUSHFD: case X86_INS_PUSHFQ: def64(i, mode); return h_pushf;
+    case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_POPFQ:
+        def64(i, mode);
+        i->ends = 1;
+        return h_popf;
     case X86_INS_ENTER:
+        def64(i, mode);
         i->imm = raw_le(b + i->len - 3, 2);
         i->imm2 = b[i->len - 1];
         return h_enter;
-    case X86_INS_LEAVE: return h_leave;
+    case X86_INS_LEAVE: def64(i, mode); return h_leave;
     case X86_INS_JMP:
         i->ends = 1;
+        if (m64)
+            i->opsz = 8;        /* 0x66 is ignored (Intel) */
         if (i->op0 == 0xE9 || i->op0 == 0xEB) {
-            i->imm = (uint32_t)i->op[0].disp;
+            i->imm = (uint64_t)i->op[0].disp;
             return h_jmp;
         }
         return h_jmp_ind;
@@ -253,25 +310,31 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
     case X86_INS_JS: case X86_INS_JNS: case X86_INS_JP: case X86_INS_JNP:
     case X86_INS_JL: case X86_INS_JGE: case X86_INS_JLE: case X86_INS_JG:
         i->ends = 1;
+        if (m64)
+            i->opsz = 8;
         i->sub = (uint8_t)cc;
-        i->imm = (uint32_t)i->op[0].disp;
+        i->imm = (uint64_t)i->op[0].disp;
         return h_jcc;
     case X86_INS_CALL:
         i->ends = 1;
+        if (m64)
+            i->opsz = 8;
         if (i->op0 == 0xE8) {
-            i->imm = (uint32_t)i->op[0].disp;
+            i->imm = (uint64_t)i->op[0].disp;
             return h_call;
         }
         return h_call_ind;
     case X86_INS_RET:
         i->ends = 1;
+        if (m64)
+            i->opsz = 8;
         i->imm = i->op0 == 0xC2 ? raw_le(b + i->len - 2, 2) : 0;
         return h_ret;
     case X86_INS_RETF: case X86_INS_RETFQ:
         i->ends = 1;
         i->imm = i->op0 == 0xCA ? raw_le(b + i->len - 2, 2) : 0;
         return h_retf;
-    case X86_INS_IRET: case X86_INS_IRETD:
+    case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
         i->ends = 1;
         return h_iret;
     case X86_INS_LJMP: case X86_INS_LCALL:
@@ -279,7 +342,7 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
         i->sub = id == X86_INS_LCALL;
         if (i->op0 == 0xEA || i->op0 == 0x9A) {
             /* Quirk 3: ptr16:16/32 from the raw bytes. */
-            i->imm2 = raw_le(b + i->len - 2, 2);
+            i->imm2 = (uint32_t)raw_le(b + i->len - 2, 2);
             i->imm = raw_le(b + i->len - 2 - i->opsz, i->opsz);
             return h_ljmp_ptr;
         }
@@ -287,10 +350,12 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
     case X86_INS_LOOP: i->sub = 0; goto loop;
     case X86_INS_LOOPE: i->sub = 1; goto loop;
     case X86_INS_LOOPNE: i->sub = 2; goto loop;
-    case X86_INS_JCXZ: case X86_INS_JECXZ: i->sub = 3;
+    case X86_INS_JCXZ: case X86_INS_JECXZ: case X86_INS_JRCXZ: i->sub = 3;
     loop:
         i->ends = 1;
-        i->imm = (uint32_t)i->op[0].disp;
+        if (m64)
+            i->opsz = 8;
+        i->imm = (uint64_t)i->op[0].disp;
         return h_loop;
     case X86_INS_INT: i->ends = 1; i->imm = b[i->len - 1]; return h_int;
     case X86_INS_INT3: i->ends = 1; return h_int3;
@@ -313,8 +378,10 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
     case X86_INS_BTS: i->sub = 1; return h_bt;
     case X86_INS_BTR: i->sub = 2; return h_bt;
     case X86_INS_BTC: i->sub = 3; return h_bt;
-    case X86_INS_BSF: i->sub = 0; return h_bsf;
-    case X86_INS_BSR: i->sub = 1; return h_bsf;
+    /* Without BMI1/ABM advertised, F3 0F BC/BD run as BSF/BSR (what
+     * Linux's "rep; bsf" relies on). */
+    case X86_INS_BSF: case X86_INS_TZCNT: i->sub = 0; return h_bsf;
+    case X86_INS_BSR: case X86_INS_LZCNT: i->sub = 1; return h_bsf;
     case X86_INS_CLC: i->sub = 0; return h_flagop;
     case X86_INS_STC: i->sub = 1; return h_flagop;
     case X86_INS_CMC: i->sub = 2; return h_flagop;
@@ -330,23 +397,23 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
     case X86_INS_AAS: i->sub = 1; return h_aaa;
     case X86_INS_AAM: i->imm = i->len >= 2 ? b[i->len - 1] : 10; return h_aam;
     case X86_INS_AAD: i->imm = i->len >= 2 ? b[i->len - 1] : 10; return h_aad;
-    case X86_INS_MOVSB: case X86_INS_MOVSW: case X86_INS_MOVSD:
+    case X86_INS_MOVSB: case X86_INS_MOVSW: case X86_INS_MOVSD: case X86_INS_MOVSQ:
         if (i->op0 != 0xA4 && i->op0 != 0xA5)
             return NULL;    /* SSE MOVSD shares the id */
         i->sub = (uint8_t)strsz;
         return h_movs;
-    case X86_INS_STOSB: case X86_INS_STOSW: case X86_INS_STOSD:
+    case X86_INS_STOSB: case X86_INS_STOSW: case X86_INS_STOSD: case X86_INS_STOSQ:
         i->sub = (uint8_t)strsz;
         return h_stos;
-    case X86_INS_LODSB: case X86_INS_LODSW: case X86_INS_LODSD:
+    case X86_INS_LODSB: case X86_INS_LODSW: case X86_INS_LODSD: case X86_INS_LODSQ:
         i->sub = (uint8_t)strsz;
         return h_lods;
-    case X86_INS_CMPSB: case X86_INS_CMPSW: case X86_INS_CMPSD:
+    case X86_INS_CMPSB: case X86_INS_CMPSW: case X86_INS_CMPSD: case X86_INS_CMPSQ:
         if (i->op0 != 0xA6 && i->op0 != 0xA7)
             return NULL;
         i->sub = (uint8_t)strsz;
         return h_cmps;
-    case X86_INS_SCASB: case X86_INS_SCASW: case X86_INS_SCASD:
+    case X86_INS_SCASB: case X86_INS_SCASW: case X86_INS_SCASD: case X86_INS_SCASQ:
         i->sub = (uint8_t)strsz;
         return h_scas;
     case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
@@ -370,12 +437,19 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
     case X86_INS_PREFETCH: case X86_INS_PREFETCHT0: case X86_INS_PREFETCHT1:
     case X86_INS_PREFETCHT2: case X86_INS_PREFETCHNTA: case X86_INS_PREFETCHW:
     case X86_INS_ENDBR32: case X86_INS_LFENCE: case X86_INS_MFENCE: case X86_INS_SFENCE:
+    case X86_INS_ENDBR64: case X86_INS_CLFLUSH:
         return h_nop;
+    case X86_INS_SYSCALL: i->ends = 1; return h_syscall;
+    case X86_INS_SYSRET: i->ends = 1; return h_sysret;
+    case X86_INS_SYSENTER: i->ends = 1; return h_sysenter;
+    case X86_INS_SYSEXIT: i->ends = 1; return h_sysexit;
+    case X86_INS_SWAPGS: return h_swapgs;
+    case X86_INS_RDTSCP: return h_rdtscp;
     case X86_INS_HLT: i->ends = 1; return h_hlt;
-    case X86_INS_LGDT: i->sub = 0; i->ends = 1; return h_lgdt;
-    case X86_INS_LIDT: i->sub = 1; i->ends = 1; return h_lgdt;
-    case X86_INS_SGDT: i->sub = 0; return h_sgdt;
-    case X86_INS_SIDT: i->sub = 1; return h_sgdt;
+    case X86_INS_LGDT: i->sub = 0; i->ends = 1; def64(i, mode); return h_lgdt;
+    case X86_INS_LIDT: i->sub = 1; i->ends = 1; def64(i, mode); return h_lgdt;
+    case X86_INS_SGDT: i->sub = 0; def64(i, mode); return h_sgdt;
+    case X86_INS_SIDT: i->sub = 1; def64(i, mode); return h_sgdt;
     case X86_INS_LLDT: i->ends = 1; return h_lldt;
     case X86_INS_LTR: i->ends = 1; return h_ltr;
     case X86_INS_SLDT: i->sub = 0; return h_sldt;
@@ -394,47 +468,83 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
     case X86_INS_VERW: i->sub = 1; return h_verrw;
     case X86_INS_ARPL: return h_arpl;
     case X86_INS_WAIT: return h_fwait;
-    case X86_INS_FNINIT: return h_fninit;
-    case X86_INS_FNSTSW: return h_fnstsw;
-    case X86_INS_FNSTCW: return h_fnstcw;
-    case X86_INS_FLDCW: return h_fldcw;
-    case X86_INS_FXSAVE: return i->op[0].kind == OPK_MEM ? h_fxsave : NULL;
-    case X86_INS_FXRSTOR: return i->op[0].kind == OPK_MEM ? h_fxrstor : NULL;
     case X86_INS_UD2: return h_ud;
     default:
-        if (i->op0 >= 0xD8 && i->op0 <= 0xDF && b[0] != 0x0F)
-            return h_fpu_other;
         return NULL;
     }
 }
 
-unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, uint32_t eip,
-                    bool code32, struct emu_insn *out)
+/* x87/MMX/SSE: the FPU glue decodes it; we only keep the memory operand
+ * (in op[0]) so the handler can compute its address. */
+static bool decode_fpu(const struct emu_decoder *d, const cs_insn *ci, unsigned mode,
+                       struct emu_insn *i, int ovr)
 {
-    csh h = code32 ? d->h32 : d->h16;
-    cs_insn *ci = code32 ? d->insn32 : d->insn16;
+    if (!fpu_glue_decode(ci, mode == 2, &i->fg))
+        return false;
+    struct emu_operand r;
+    if (i->fg.dloc == L_GPR) {
+        if (!map_reg(d, i->fg.dgpr, &r) || r.kind != OPK_REG)
+            return false;
+        i->fg.dgpr = EMU_FPU_GPR(r.reg, r.size);
+    }
+    if (i->fg.sloc == L_GPR) {
+        if (!map_reg(d, i->fg.sgpr, &r) || r.kind != OPK_REG)
+            return false;
+        i->fg.sgpr = EMU_FPU_GPR(r.reg, r.size);
+    }
+    const cs_x86 *x = &ci->detail->x86;
+    i->nops = 0;
+    for (unsigned k = 0; k < x->op_count; k++) {
+        if (x->operands[k].type != X86_OP_MEM)
+            continue;
+        if (!convert_op(d, &x->operands[k], &i->op[0], ovr))
+            return false;
+        i->nops = 1;
+        break;
+    }
+    i->fn = h_fpu;
+    return true;
+}
+
+unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, uint64_t eip,
+                    unsigned mode, struct emu_insn *out)
+{
+    if (mode > 2)
+        mode = 2;
+    csh h = d->h[mode];
+    cs_insn *ci = d->insn[mode];
     const uint8_t *p = bytes;
     size_t sz = len;
-    uint64_t addr = eip;
+    uint64_t addr = mode == 2 ? eip : (uint32_t)eip;
     if (!cs_disasm_iter(h, &p, &sz, &addr, ci))
         return 0;
     const cs_x86 *x = &ci->detail->x86;
     struct emu_insn *i = out;
     *i = (struct emu_insn){ .len = (uint8_t)ci->size, .id = (uint16_t)ci->id };
-    i->opsz = code32 ? 4 : 2;
-    if (x->prefix[2] == 0x66)
-        i->opsz ^= 6;
-    i->adsz = code32 ? 4 : 2;
-    if (x->prefix[3] == 0x67)
-        i->adsz ^= 6;
+    if (mode == 2) {
+        i->opsz = (x->rex & 8) ? 8 : x->prefix[2] == 0x66 ? 2 : 4;
+        i->adsz = x->prefix[3] == 0x67 ? 4 : 8;
+    } else {
+        i->opsz = mode ? 4 : 2;
+        if (x->prefix[2] == 0x66)
+            i->opsz ^= 6;
+        i->adsz = mode ? 4 : 2;
+        if (x->prefix[3] == 0x67)
+            i->adsz ^= 6;
+    }
     i->rep = x->prefix[0] == 0xF3 ? EMU_REP : x->prefix[0] == 0xF2 ? EMU_REPNE : 0;
     int ovr = seg_of_prefix(x->prefix[1]);
     i->seg = ovr >= 0 ? (uint8_t)ovr : DS_;
     i->op0 = x->opcode[0] == 0x0F ? x->opcode[1] : x->opcode[0];
+    if (decode_fpu(d, ci, mode, i, ovr)) {
+        /* The FPU state is not part of the block's assumptions, but a
+         * #NM/#MF/#XM unwinds like any fault: nothing special to do. */
+        return i->len;
+    }
     unsigned n = x->op_count > 3 ? 3 : x->op_count;
     bool ok = true;
     for (unsigned k = 0; k < n; k++)
-        ok = ok && convert_op(&x->operands[k], &i->op[k], ovr);
+        ok = ok && convert_op(d, &x->operands[k], &i->op[k], ovr);
     i->nops = (uint8_t)n;
     /* Quirk 1: relative branch targets -> displacement from the next insn. */
     bool rel = (i->op0 >= 0x70 && i->op0 <= 0x7F && x->opcode[0] != 0x0F) ||
@@ -442,12 +552,12 @@ unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, u
                (x->opcode[0] >= 0xE0 && x->opcode[0] <= 0xE3) || x->opcode[0] == 0xE8 ||
                x->opcode[0] == 0xE9 || x->opcode[0] == 0xEB;
     if (rel && n == 1 && i->op[0].kind == OPK_IMM)
-        i->op[0].disp = (int32_t)((uint32_t)x->operands[0].imm - (eip + i->len));
+        i->op[0].disp = (int32_t)(uint32_t)((uint64_t)x->operands[0].imm - (addr));
     /* Quirk 4: immediates to the destination's size. */
     if (!rel && n >= 2 && i->op[n - 1].kind == OPK_IMM && i->op[0].kind != OPK_IMM)
-        i->op[n - 1].disp = (int32_t)((uint32_t)x->operands[n - 1].imm &
+        i->op[n - 1].disp = (int64_t)((uint64_t)x->operands[n - 1].imm &
                                       size_mask(i->op[0].size ? i->op[0].size : 4));
-    emu_handler fn = ok ? select_handler(ci->id, i, bytes, code32) : NULL;
+    emu_handler fn = ok ? select_handler(ci->id, i, bytes, mode) : NULL;
     if (!fn)
         fn = h_unimpl;
     /* Quirk 7: LOCK only on read-modify-write memory forms. */
@@ -461,7 +571,7 @@ unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, u
             fn = h_ud;
     }
     i->fn = fn;
-    if (fn == h_unimpl || fn == h_ud || fn == h_fpu_other)
+    if (fn == h_unimpl || fn == h_ud)
         i->ends = 1;
     return i->len;
 }

@@ -2,8 +2,8 @@
  *
  * DESIGN
  *
- * State.  struct emu_cpu holds the 32-bit architectural state: GPRs, EIP,
- * EFLAGS, the six segment registers each with its descriptor cache (base,
+ * State.  struct emu_cpu holds the architectural state: R0-R15 and RIP
+ * (64-bit; 32-bit writes zero-extend), EFLAGS, the six segment registers each with its descriptor cache (base,
  * byte-granular limit, type/S/DPL/P/D/G and precomputed "readable" and
  * "writable" bits), LDTR/TR caches, GDTR/IDTR, CR0/2/3/4, DR0-7, EFER and
  * the few MSRs firmware touches.  Segment caches are only reloaded by
@@ -25,8 +25,18 @@
  * size, REP/LOCK prefixes, length, a sub-op or condition code, and the
  * immediates.  Handlers never look at Capstone data.
  *
+ * Long mode.  EFER.LMA turns on with CR0.PG while EFER.LME (PAE required);
+ * code64 = LMA && CS.L picks 64-bit decoding (REX, RIP-relative, 64-bit
+ * default stack/branch sizes), no segment limits, FS/GS bases only and
+ * canonical checks (#GP/#SS) in seg_lin; LMA without CS.L is
+ * compatibility mode.  Interrupts in long mode use 16-byte gates, IST and
+ * the 64-bit TSS; IRETQ, SYSCALL/SYSRET, SYSENTER/SYSEXIT, SWAPGS and the
+ * FS/GS/KERNEL_GS base MSRs are in sys.c.  x87/MMX/SSE..SSSE3 go through
+ * the FPU library (fpu_glue.h) from h_fpu, which applies CR0.EM/TS/NE and
+ * CR4.OSFXSR/OSXMMEXCPT.
+ *
  * Blocks.  Decoded instructions are grouped in blocks keyed by (guest-
- * physical start address, mode bits = CS.D).  A block ends at a control
+ * physical start address, mode bits = CS.D | CS.L << 1 | EFER.LMA << 2).  A block ends at a control
  * transfer, at a page boundary, or after an instruction that changes mode,
  * interrupt state or the memory map (MOV CRn, LxDT, segment loads of SS
  * and CS, POPF, STI/CLI, IN/OUT, HLT, INT...).  Blocks and instructions
@@ -82,9 +92,8 @@
  *     instructions where it is not allowed.
  *
  * Not implemented: virtual-8086 mode (IRET/POPF into VM raises #GP and is
- * counted in the statistics), hardware task switches, 64-bit mode, SSE
- * and x87 arithmetic (only the probing instructions firmware uses, plus
- * FXSAVE/FXRSTOR of that little state: iPXE's librm needs them).
+ * counted in the statistics), hardware task switches, long-mode call
+ * gates, XSAVE, FSGSBASE/SMEP/SMAP/PCID (none advertised).
  */
 #ifndef MINUS1_EMUL_H
 #define MINUS1_EMUL_H
@@ -97,6 +106,7 @@
 #include "../memory.h"
 #include "../paging/paging.h"
 #include "../arch/x86.h"
+#include "fpu_glue.h"
 
 struct emu_cpu;
 struct emu_insn;
@@ -108,18 +118,21 @@ enum emu_opkind { OPK_NONE, OPK_REG, OPK_IMM, OPK_MEM, OPK_SREG, OPK_CR, OPK_DR 
 struct emu_operand {
     uint8_t kind;           /* enum emu_opkind; IMM: value in disp (masked) */
     uint8_t size;           /* bytes */
-    uint8_t reg;            /* REG: 0-7 (8-bit: 0-3 low, 4-7 high of 0-3); SREG/CR/DR number */
-    uint8_t base, index;    /* MEM: GPR number or EMU_NOREG */
+    uint8_t reg;            /* REG: 0-15 (8-bit: 0-15 low byte, EMU_AH+k high byte of
+                               0-3, REX-less AH..BH); SREG/CR/DR number */
+    uint8_t base, index;    /* MEM: GPR number, EMU_RIPREL (base only) or EMU_NOREG */
     uint8_t scale;          /* shift count 0-3 */
     uint8_t seg;            /* MEM: effective segment */
-    int32_t disp;
+    int64_t disp;           /* IMM: value (masked to the operand size); MEM: displacement */
 };
 #define EMU_NOREG 0xFF
+#define EMU_AH 16           /* AH, CH, DH, BH = EMU_AH + 0..3 */
+#define EMU_RIPREL 20       /* RIP-relative: base is the next instruction's RIP */
 
 struct emu_insn {
     emu_handler fn;
     uint8_t len;
-    uint8_t opsz, adsz;     /* 2 or 4 */
+    uint8_t opsz, adsz;     /* 2, 4 or 8 */
     uint8_t rep;            /* 0, EMU_REP (F3), EMU_REPNE (F2) */
     uint8_t seg;            /* segment override or default DS */
     uint8_t sub;            /* ALU op / condition code / misc */
@@ -128,7 +141,9 @@ struct emu_insn {
     uint8_t ends;           /* the block ends after this instruction */
     uint16_t id;            /* Capstone instruction id, for diagnostics */
     struct emu_operand op[3];
-    uint32_t imm, imm2;     /* immediates (masked) / far segment / ENTER level */
+    uint64_t imm;           /* immediate (masked) / branch displacement (sign-extended) */
+    uint32_t imm2;          /* far segment / ENTER level */
+    struct fpu_glue_insn fg; /* x87/MMX/SSE instructions: the FPU library's decoded form */
 };
 #define EMU_REP 1
 #define EMU_REPNE 2
@@ -137,10 +152,11 @@ struct emu_insn {
 enum lf_op { LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG };
 
 struct emu_seg {
-    uint32_t base, limit;
+    uint64_t base;                        /* 64-bit for FS/GS (MSRs), else 32-bit */
+    uint32_t limit;
     uint16_t sel;
     uint8_t type, dpl;
-    bool present, s, db, g, avl, valid;   /* valid: usable (not a null selector in PM) */
+    bool present, s, db, l, g, avl, valid; /* valid: usable (not a null selector in PM) */
     bool rd, wr;                          /* precomputed access rights */
     uint32_t lo, hi;                      /* valid offsets [lo, hi] (expand-down aware) */
 };
@@ -167,13 +183,16 @@ struct emu_stats {
 
 struct emu_cpu {
     /* ---- hot state ---- */
-    uint32_t r[8];
-    uint32_t eip;
+    uint64_t r[16];
+    union { uint64_t rip; uint64_t eip; };
+    uint64_t ip_mask;       /* 0xFFFF, 0xFFFFFFFF or ~0 by the code size */
     uint32_t eflags;        /* authoritative except the 6 arithmetic flags when lf.op != LF_NONE */
-    struct { uint32_t res, a, b; uint8_t op, size; } lf;
+    struct { uint64_t res, a, b; uint8_t op, size; } lf;
     struct emu_seg seg[6];
     uint8_t cpl;
     bool pe, pg;
+    bool lma;               /* EFER.LMA */
+    bool code64;            /* 64-bit mode: LMA and CS.L */
     bool stop_block;        /* the current block must end after this insn */
     bool intr_shadow;       /* STI / MOV SS / POP SS */
     bool halted;
@@ -184,15 +203,14 @@ struct emu_cpu {
 
     /* ---- system state ---- */
     struct emu_seg ldtr, tr;
-    struct { uint32_t base; uint16_t limit; } gdt, idt;
-    uint32_t cr0, cr2, cr3, cr4;
+    struct { uint64_t base; uint16_t limit; } gdt, idt;
+    uint64_t cr0, cr2, cr3, cr4, cr8;
     uint64_t efer;
-    uint32_t dr[8];
+    uint64_t dr[8];
     uint64_t tsc_offset, apic_base, pat, mtrr_def, sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t misc_enable;
-    uint16_t fpu_cw, fpu_sw;
-    uint32_t mxcsr;         /* only stored and reloaded (FXSAVE/FXRSTOR) */
-    bool fpu_inited;
+    uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
+    struct emu_fpu fpu;     /* x87/MMX/SSE state (fpu.h) */
 
     /* ---- exceptions ---- */
     sigjmp_buf jb;

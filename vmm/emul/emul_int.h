@@ -32,7 +32,7 @@ enum { EAX_, ECX_, EDX_, EBX_, ESP_, EBP_, ESI_, EDI_ };
 
 enum { EXC_DE = 0, EXC_DB = 1, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6, EXC_NM = 7,
        EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14,
-       EXC_MF = 16, EXC_AC = 17 };
+       EXC_MF = 16, EXC_AC = 17, EXC_XM = 19 };
 
 /* ---- exceptions (cpu.c) ---- */
 _Noreturn void emu_raise(struct emu_cpu *c, int vec, uint32_t err, bool has_err);
@@ -41,14 +41,14 @@ _Noreturn void emu_raise(struct emu_cpu *c, int vec, uint32_t err, bool has_err)
 _Noreturn void emu_unimplemented(struct emu_cpu *c, const char *what);
 
 /* ---- memory (cpu.c) ---- */
-uint32_t emu_lin_read_slow(struct emu_cpu *c, uint32_t lin, unsigned size, unsigned acc);
-void emu_lin_write_slow(struct emu_cpu *c, uint32_t lin, unsigned size, uint32_t val);
+uint64_t emu_lin_read_slow(struct emu_cpu *c, uint64_t lin, unsigned size, unsigned acc);
+void emu_lin_write_slow(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t val);
 _Noreturn void emu_seg_fault(struct emu_cpu *c, int seg);
 /* System (descriptor table, TSS) accesses: always supervisor. */
-uint32_t emu_sys_read(struct emu_cpu *c, uint32_t lin, unsigned size);
-void emu_sys_write(struct emu_cpu *c, uint32_t lin, unsigned size, uint32_t val);
+uint64_t emu_sys_read(struct emu_cpu *c, uint64_t lin, unsigned size);
+void emu_sys_write(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t val);
 
-static inline uint32_t ld_host(const uint8_t *p, unsigned size)
+static inline uint64_t ld_host(const uint8_t *p, unsigned size)
 {
     if (size == 1)
         return *p;
@@ -57,90 +57,117 @@ static inline uint32_t ld_host(const uint8_t *p, unsigned size)
         memcpy(&v, p, 2);
         return v;
     }
-    uint32_t v;
-    memcpy(&v, p, 4);
+    if (size == 4) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    uint64_t v;
+    memcpy(&v, p, 8);
     return v;
 }
 
-static inline void st_host(uint8_t *p, unsigned size, uint32_t v)
+static inline void st_host(uint8_t *p, unsigned size, uint64_t v)
 {
-    if (size == 1)
+    if (size == 1) {
         *p = (uint8_t)v;
-    else if (size == 2) {
+    } else if (size == 2) {
         uint16_t w = (uint16_t)v;
         memcpy(p, &w, 2);
-    } else
-        memcpy(p, &v, 4);
+    } else if (size == 4) {
+        uint32_t w = (uint32_t)v;
+        memcpy(p, &w, 4);
+    } else {
+        memcpy(p, &v, 8);
+    }
 }
 
-static inline uint32_t lin_read(struct emu_cpu *c, uint32_t lin, unsigned size)
+static inline uint64_t lin_read(struct emu_cpu *c, uint64_t lin, unsigned size)
 {
     struct tlb_entry *e = tlb_slot(&c->tlb, lin);
-    if (likely(e->tag_read == (lin & ~0xFFFu) && (lin & 0xFFF) <= 4096 - size))
+    if (likely(e->tag_read == (lin & ~0xFFFull) && (lin & 0xFFF) <= 4096 - size))
         return ld_host((const uint8_t *)(uintptr_t)(lin + e->addend), size);
     return emu_lin_read_slow(c, lin, size, 0);
 }
 
-static inline void lin_write(struct emu_cpu *c, uint32_t lin, unsigned size, uint32_t v)
+static inline void lin_write(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t v)
 {
     struct tlb_entry *e = tlb_slot(&c->tlb, lin);
-    if (likely(e->tag_write == (lin & ~0xFFFu) && (lin & 0xFFF) <= 4096 - size)) {
+    if (likely(e->tag_write == (lin & ~0xFFFull) && (lin & 0xFFF) <= 4096 - size)) {
         st_host((uint8_t *)(uintptr_t)(lin + e->addend), size, v);
         return;
     }
     emu_lin_write_slow(c, lin, size, v);
 }
 
-static inline uint32_t seg_lin(struct emu_cpu *c, int seg, uint32_t off, unsigned size,
+static inline bool canonical(uint64_t a)
+{
+    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+/* Segment:offset -> linear.  64-bit mode: no limits, only FS/GS have a
+ * base, and the address must be canonical (#SS for stack accesses). */
+static inline uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, unsigned size,
                                bool write)
 {
     const struct emu_seg *s = &c->seg[seg];
-    if (unlikely(!(write ? s->wr : s->rd) || off < s->lo ||
-                 (uint64_t)off + size - 1 > s->hi))
+    if (c->code64) {
+        uint64_t lin = seg >= FS_ ? off + s->base : off;
+        if (unlikely(!canonical(lin)))
+            emu_seg_fault(c, seg);
+        return lin;
+    }
+    uint32_t o = (uint32_t)off;
+    if (unlikely(!(write ? s->wr : s->rd) || o < s->lo || (uint64_t)o + size - 1 > s->hi))
         emu_seg_fault(c, seg);
-    return s->base + off;
+    return (uint32_t)(s->base + o);
 }
 
-static inline uint32_t rd_mem(struct emu_cpu *c, int seg, uint32_t off, unsigned size)
+static inline uint64_t rd_mem(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 {
     return lin_read(c, seg_lin(c, seg, off, size, false), size);
 }
 
-static inline void wr_mem(struct emu_cpu *c, int seg, uint32_t off, unsigned size, uint32_t v)
+static inline void wr_mem(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t v)
 {
     lin_write(c, seg_lin(c, seg, off, size, true), size, v);
 }
 
 /* ---- registers ---- */
-static inline uint32_t size_mask(unsigned size)
+static inline uint64_t size_mask(unsigned size)
 {
-    return size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
+    return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
 }
 
-static inline uint32_t get_reg(const struct emu_cpu *c, unsigned reg, unsigned size)
+static inline uint64_t get_reg(const struct emu_cpu *c, unsigned reg, unsigned size)
 {
-    if (size == 4)
+    if (size == 8)
         return c->r[reg];
+    if (size == 4)
+        return (uint32_t)c->r[reg];
     if (size == 2)
-        return c->r[reg] & 0xFFFF;
-    return reg < 4 ? c->r[reg] & 0xFF : (c->r[reg - 4] >> 8) & 0xFF;
+        return (uint16_t)c->r[reg];
+    return reg < EMU_AH ? (uint8_t)c->r[reg] : (uint8_t)(c->r[reg - EMU_AH] >> 8);
 }
 
-static inline void set_reg(struct emu_cpu *c, unsigned reg, unsigned size, uint32_t v)
+/* 32-bit writes zero-extend (64-bit mode rule; harmless elsewhere). */
+static inline void set_reg(struct emu_cpu *c, unsigned reg, unsigned size, uint64_t v)
 {
-    if (size == 4)
+    if (size == 8)
         c->r[reg] = v;
+    else if (size == 4)
+        c->r[reg] = (uint32_t)v;
     else if (size == 2)
-        c->r[reg] = (c->r[reg] & 0xFFFF0000u) | (v & 0xFFFF);
-    else if (reg < 4)
-        c->r[reg] = (c->r[reg] & 0xFFFFFF00u) | (v & 0xFF);
+        c->r[reg] = (c->r[reg] & ~0xFFFFull) | (v & 0xFFFF);
+    else if (reg < EMU_AH)
+        c->r[reg] = (c->r[reg] & ~0xFFull) | (v & 0xFF);
     else
-        c->r[reg - 4] = (c->r[reg - 4] & 0xFFFF00FFu) | ((v & 0xFF) << 8);
+        c->r[reg - EMU_AH] = (c->r[reg - EMU_AH] & ~0xFF00ull) | ((v & 0xFF) << 8);
 }
 
 /* ---- lazy flags (flags.c) ---- */
-static inline void set_lf(struct emu_cpu *c, uint8_t op, unsigned size, uint32_t res,
-                          uint32_t a, uint32_t b)
+static inline void set_lf(struct emu_cpu *c, uint8_t op, unsigned size, uint64_t res,
+                          uint64_t a, uint64_t b)
 {
     c->lf.op = op;
     c->lf.size = (uint8_t)size;
@@ -159,7 +186,7 @@ bool emu_cond(const struct emu_cpu *c, unsigned cc);
 void emu_flags_fold(struct emu_cpu *c);
 /* Writes EFLAGS as POPF/IRET do, with the mask of bits allowed to change. */
 void emu_write_eflags(struct emu_cpu *c, uint32_t v, uint32_t mask);
-static inline bool parity8(uint32_t v) { return !__builtin_parity(v & 0xFF); }
+static inline bool parity8(uint64_t v) { return !__builtin_parity(v & 0xFF); }
 
 /* ---- system (sys.c) ---- */
 void emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel);
@@ -167,47 +194,63 @@ void emu_seg_from_desc(struct emu_seg *s, uint16_t sel, uint32_t lo, uint32_t hi
 void emu_seg_real(struct emu_seg *s, uint16_t sel);
 void emu_seg_update_rights(struct emu_seg *s);
 void emu_refresh_seg_rights(struct emu_cpu *c);
-void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint32_t off, unsigned opsz, bool call,
-                  uint32_t ret_eip);
+void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsz, bool call,
+                  uint64_t ret_eip);
 void emu_far_return(struct emu_cpu *c, unsigned opsz, uint16_t pop_bytes);
 void emu_iret(struct emu_cpu *c, unsigned opsz);
 /* Delivers vector vec; ret_eip is what is pushed.  soft: INT n (DPL check). */
 void emu_do_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint32_t err,
-                      uint32_t ret_eip);
+                      uint64_t ret_eip);
+/* Recomputes code64/ip_mask after CS, CR0 or EFER changed. */
+void emu_update_mode(struct emu_cpu *c);
+void emu_syscall(struct emu_cpu *c, uint64_t next_rip);
+void emu_sysret(struct emu_cpu *c, unsigned opsz);
+void emu_sysenter(struct emu_cpu *c);
+void emu_sysexit(struct emu_cpu *c, unsigned opsz);
 void emu_set_cpl(struct emu_cpu *c, uint8_t cpl);
-void emu_write_cr(struct emu_cpu *c, int n, uint32_t v);
+void emu_write_cr(struct emu_cpu *c, int n, uint64_t v);
 bool emu_rdmsr(struct emu_cpu *c, uint32_t idx, uint64_t *v);
 bool emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v);
 void emu_cpuid(struct emu_cpu *c);
 bool emu_io_allowed(struct emu_cpu *c, uint16_t port, unsigned size);
 
 /* ---- stack helpers (ops.c uses; sys.c too) ---- */
-static inline uint32_t sp_mask(const struct emu_cpu *c)
+static inline uint64_t sp_mask(const struct emu_cpu *c)
 {
-    return c->seg[SS_].db ? 0xFFFFFFFFu : 0xFFFF;
+    return c->code64 ? ~0ull : c->seg[SS_].db ? 0xFFFFFFFFull : 0xFFFF;
 }
-static inline void push(struct emu_cpu *c, unsigned size, uint32_t v)
+static inline void set_sp(struct emu_cpu *c, uint64_t m, uint64_t sp)
 {
-    uint32_t m = sp_mask(c), sp = (c->r[ESP_] - size) & m;
+    c->r[ESP_] = m == 0xFFFF ? (c->r[ESP_] & ~m) | (sp & m) : sp & m;
+}
+static inline void push(struct emu_cpu *c, unsigned size, uint64_t v)
+{
+    uint64_t m = sp_mask(c), sp = (c->r[ESP_] - size) & m;
     wr_mem(c, SS_, sp, size, v);
-    c->r[ESP_] = (c->r[ESP_] & ~m) | sp;
+    set_sp(c, m, sp);
 }
-static inline uint32_t pop(struct emu_cpu *c, unsigned size)
+static inline uint64_t pop(struct emu_cpu *c, unsigned size)
 {
-    uint32_t m = sp_mask(c), sp = c->r[ESP_] & m;
-    uint32_t v = rd_mem(c, SS_, sp, size);
-    c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + size) & m);
+    uint64_t m = sp_mask(c), sp = c->r[ESP_] & m;
+    uint64_t v = rd_mem(c, SS_, sp, size);
+    set_sp(c, m, sp + size);
     return v;
 }
+
+/* GPR operands of FPU-glue instructions: decode.c replaces the Capstone
+ * register ids in fpu_glue_insn.dgpr/sgpr with these handles. */
+#define EMU_FPU_GPR_TAG 0x8000u
+#define EMU_FPU_GPR(num, size) ((uint16_t)(EMU_FPU_GPR_TAG | ((size) << 8) | (num)))
 
 /* ---- decoding (decode.c) ---- */
 struct emu_decoder;
 struct emu_decoder *emu_decoder_new(void);
 void emu_decoder_free(struct emu_decoder *d);
-/* Decodes one instruction of bytes[0..len) at address eip in 16/32-bit
- * mode.  Returns the length, 0 if undecodable (the insn then raises #UD). */
-unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, uint32_t eip,
-                    bool code32, struct emu_insn *out);
+/* Decodes one instruction of bytes[0..len) at address eip; mode is the
+ * code size: 0 16-bit, 1 32-bit, 2 64-bit.  Returns the length, 0 if
+ * undecodable (the insn then raises #UD). */
+unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, uint64_t eip,
+                    unsigned mode, struct emu_insn *out);
 /* Ends a block after this instruction? */
 bool emu_insn_ends_block(const struct emu_insn *i);
 

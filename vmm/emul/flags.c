@@ -5,9 +5,9 @@
 
 static inline unsigned msb_shift(const struct emu_cpu *c) { return c->lf.size * 8u - 1; }
 
-static inline uint32_t carry_vec(const struct emu_cpu *c)
+static inline uint64_t carry_vec(const struct emu_cpu *c)
 {
-    uint32_t a = c->lf.a, b = c->lf.b, r = c->lf.res;
+    uint64_t a = c->lf.a, b = c->lf.b, r = c->lf.res;
     switch (c->lf.op) {
     case LF_ADD: case LF_ADC: case LF_INC:
         return (a & b) | ((a ^ b) & ~r);
@@ -62,7 +62,7 @@ bool emu_af(const struct emu_cpu *c)
 
 bool emu_of(const struct emu_cpu *c)
 {
-    uint32_t a = c->lf.a, b = c->lf.b, r = c->lf.res;
+    uint64_t a = c->lf.a, b = c->lf.b, r = c->lf.res;
     switch (c->lf.op) {
     case LF_NONE:
         return c->eflags & F_OF;

@@ -425,14 +425,14 @@ int fpu_glue_exec(struct emu_fpu *f, const struct fpu_glue_insn *g, const struct
         uint8_t img[512];
         if ((rc = rd(env, g, img, 512)) != FPU_OK)   /* keeps bytes 464..511 */
             return rc;
-        fpu_fxsave(f, img, g->dbl, 16);
+        fpu_fxsave(f, img, g->dbl, env->no_xmm ? 0 : env->legacy ? 8 : 16);
         return wr(env, g, img, 512);
     }
     case G_FXRSTOR: {
         uint8_t img[512];
         if ((rc = rd(env, g, img, 512)) != FPU_OK)
             return rc;
-        return fpu_fxrstor(f, img, g->dbl, 16);
+        return fpu_fxrstor(f, img, g->dbl, env->no_xmm ? 0 : env->legacy ? 8 : 16);
     }
     case G_MOV:
         return exec_mov(f, g, env);

@@ -61,6 +61,9 @@ struct fpu_glue_env {
     bool ignne;
     uint16_t cs, ds;
     uint64_t ip, dp;
+    /* FXSAVE/FXRSTOR: legacy (not 64-bit mode): XMM0-7 only; no_xmm
+     * (CR4.OSFXSR clear): neither XMM nor MXCSR.  Zero: 64-bit view. */
+    bool legacy, no_xmm;
 };
 
 enum { FPU_GLUE_FAULT = 100 };  /* a memory callback failed: state unchanged */

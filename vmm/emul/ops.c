@@ -9,29 +9,33 @@
 
 /* ---- operand access ---- */
 
-static inline uint32_t ea(const struct emu_cpu *c, const struct emu_operand *o, unsigned adsz)
+/* Effective address.  RIP-relative operands are relative to the next
+ * instruction (i->len). */
+static inline uint64_t ea_i(const struct emu_cpu *c, const struct emu_operand *o, unsigned adsz,
+                            unsigned len)
 {
-    uint32_t a = (uint32_t)o->disp;
+    uint64_t a = (uint64_t)o->disp;
     if (o->base != EMU_NOREG)
-        a += c->r[o->base];
+        a += o->base == EMU_RIPREL ? c->rip + len : c->r[o->base];
     if (o->index != EMU_NOREG)
         a += c->r[o->index] << o->scale;
-    return adsz == 2 ? a & 0xFFFF : a;
+    return adsz == 8 ? a : adsz == 4 ? (uint32_t)a : a & 0xFFFF;
 }
+#define ea(c, o, adsz) ea_i((c), (o), (adsz), i->len)
 
-static inline uint32_t rd_op(struct emu_cpu *c, const struct emu_insn *i, unsigned k)
+static inline uint64_t rd_op(struct emu_cpu *c, const struct emu_insn *i, unsigned k)
 {
     const struct emu_operand *o = &i->op[k];
     switch (o->kind) {
     case OPK_REG: return get_reg(c, o->reg, o->size);
-    case OPK_IMM: return (uint32_t)o->disp;
+    case OPK_IMM: return (uint64_t)o->disp;
     case OPK_MEM: return rd_mem(c, o->seg, ea(c, o, i->adsz), o->size);
     case OPK_SREG: return c->seg[o->reg].sel;
     default: return 0;
     }
 }
 
-static inline void wr_op(struct emu_cpu *c, const struct emu_insn *i, unsigned k, uint32_t v)
+static inline void wr_op(struct emu_cpu *c, const struct emu_insn *i, unsigned k, uint64_t v)
 {
     const struct emu_operand *o = &i->op[k];
     if (o->kind == OPK_REG)
@@ -41,9 +45,9 @@ static inline void wr_op(struct emu_cpu *c, const struct emu_insn *i, unsigned k
 }
 
 /* Read-modify-write destination: resolves the address once. */
-struct rmw { bool mem; uint32_t lin; };
+struct rmw { bool mem; uint64_t lin; };
 
-static inline uint32_t rmw_read(struct emu_cpu *c, const struct emu_insn *i, struct rmw *w,
+static inline uint64_t rmw_read(struct emu_cpu *c, const struct emu_insn *i, struct rmw *w,
                                 bool write)
 {
     const struct emu_operand *o = &i->op[0];
@@ -57,7 +61,7 @@ static inline uint32_t rmw_read(struct emu_cpu *c, const struct emu_insn *i, str
 }
 
 static inline void rmw_write(struct emu_cpu *c, const struct emu_insn *i, const struct rmw *w,
-                             uint32_t v)
+                             uint64_t v)
 {
     if (w->mem)
         lin_write(c, w->lin, i->op[0].size, v);
@@ -67,36 +71,48 @@ static inline void rmw_write(struct emu_cpu *c, const struct emu_insn *i, const 
 
 static inline void next(struct emu_cpu *c, const struct emu_insn *i)
 {
-    c->eip += i->len;
-    if (!c->seg[CS_].db)
-        c->eip &= 0xFFFF;
+    c->rip = (c->rip + i->len) & c->ip_mask;
 }
 
-static inline uint32_t next_eip(const struct emu_cpu *c, const struct emu_insn *i)
+static inline uint64_t next_eip(const struct emu_cpu *c, const struct emu_insn *i)
 {
-    uint32_t e = c->eip + i->len;
-    return c->seg[CS_].db ? e : e & 0xFFFF;
+    return (c->rip + i->len) & c->ip_mask;
 }
 
-static inline void jump_to(struct emu_cpu *c, const struct emu_insn *i, uint32_t target)
+/* Near branch target check: canonical in 64-bit mode, else the CS limit. */
+static inline void check_target(struct emu_cpu *c, uint64_t target)
 {
-    if (i->opsz == 2)
-        target &= 0xFFFF;
-    if (c->pe && target > c->seg[CS_].limit)
+    if (c->code64) {
+        if (unlikely(!canonical(target)))
+            RAISE_GP(c, 0);
+    } else if (c->pe && target > c->seg[CS_].limit) {
         RAISE_GP(c, 0);
-    c->eip = target;
+    }
 }
 
-static inline uint32_t sext(uint32_t v, unsigned size)
+static inline uint64_t branch_mask(const struct emu_insn *i, uint64_t target)
 {
-    return size == 1 ? (uint32_t)(int32_t)(int8_t)v
-         : size == 2 ? (uint32_t)(int32_t)(int16_t)v : v;
+    return i->opsz == 2 ? target & 0xFFFF : i->opsz == 4 ? (uint32_t)target : target;
 }
 
-static void set_szp(struct emu_cpu *c, uint32_t res, unsigned sz, bool cf, bool of, bool af)
+static inline void jump_to(struct emu_cpu *c, const struct emu_insn *i, uint64_t target)
+{
+    target = branch_mask(i, target);
+    check_target(c, target);
+    c->rip = target;
+}
+
+static inline uint64_t sext(uint64_t v, unsigned size)
+{
+    return size == 1 ? (uint64_t)(int64_t)(int8_t)v
+         : size == 2 ? (uint64_t)(int64_t)(int16_t)v
+         : size == 4 ? (uint64_t)(int64_t)(int32_t)v : v;
+}
+
+static void set_szp(struct emu_cpu *c, uint64_t res, unsigned sz, bool cf, bool of, bool af)
 {
     emu_flags_fold(c);
-    uint32_t f = c->eflags & ~F_ARITH;
+    uint64_t f = c->eflags & ~F_ARITH;
     res &= size_mask(sz);
     f |= cf ? F_CF : 0;
     f |= of ? F_OF : 0;
@@ -107,7 +123,14 @@ static void set_szp(struct emu_cpu *c, uint32_t res, unsigned sz, bool cf, bool 
     c->eflags = f;
 }
 
-static inline void set_flag(struct emu_cpu *c, uint32_t flag, bool v)
+/* Writes a register used as an address (count/index) of mask m's size:
+ * 16-bit merges, 32-bit zero-extends. */
+static inline void set_sp_like(struct emu_cpu *c, int reg, uint64_t m, uint64_t v)
+{
+    c->r[reg] = m == 0xFFFF ? (c->r[reg] & ~m) | (v & m) : v & m;
+}
+
+static inline void set_flag(struct emu_cpu *c, uint64_t flag, bool v)
 {
     emu_flags_fold(c);
     c->eflags = v ? c->eflags | flag : c->eflags & ~flag;
@@ -115,20 +138,20 @@ static inline void set_flag(struct emu_cpu *c, uint32_t flag, bool v)
 
 /* ---- ALU ---- */
 
-static inline uint32_t alu(struct emu_cpu *c, unsigned op, unsigned sz, uint32_t a, uint32_t b)
+static inline uint64_t alu(struct emu_cpu *c, unsigned op, unsigned sz, uint64_t a, uint64_t b)
 {
-    uint32_t r, m = size_mask(sz);
+    uint64_t r, m = size_mask(sz);
     switch (op) {
     case ALU_ADD: r = (a + b) & m; set_lf(c, LF_ADD, sz, r, a, b); break;
     case ALU_OR:  r = a | b; set_lf(c, LF_LOGIC, sz, r, a, b); break;
     case ALU_ADC: {
-        uint32_t cf = emu_cf(c);
+        uint64_t cf = emu_cf(c);
         r = (a + b + cf) & m;
         set_lf(c, LF_ADC, sz, r, a, b);
         break;
     }
     case ALU_SBB: {
-        uint32_t cf = emu_cf(c);
+        uint64_t cf = emu_cf(c);
         r = (a - b - cf) & m;
         set_lf(c, LF_SBB, sz, r, a, b);
         break;
@@ -143,10 +166,10 @@ static inline uint32_t alu(struct emu_cpu *c, unsigned op, unsigned sz, uint32_t
 H(h_alu)
 {
     unsigned sz = i->op[0].size;
-    uint32_t b = rd_op(c, i, 1) & size_mask(sz);
+    uint64_t b = rd_op(c, i, 1) & size_mask(sz);
     struct rmw w;
-    uint32_t a = rmw_read(c, i, &w, i->sub != ALU_CMP);
-    uint32_t r = alu(c, i->sub, sz, a, b);
+    uint64_t a = rmw_read(c, i, &w, i->sub != ALU_CMP);
+    uint64_t r = alu(c, i->sub, sz, a, b);
     if (i->sub != ALU_CMP)
         rmw_write(c, i, &w, r);
     next(c, i);
@@ -155,26 +178,44 @@ H(h_alu)
 /* Fast forms: register destination, register or immediate source. */
 H(h_alu_rr32)
 {
-    uint32_t a = c->r[i->op[0].reg], b = c->r[i->op[1].reg];
-    uint32_t r = alu(c, i->sub, 4, a, b);
+    uint64_t a = (uint32_t)c->r[i->op[0].reg], b = (uint32_t)c->r[i->op[1].reg];
+    uint64_t r = alu(c, i->sub, 4, a, b);
     if (i->sub != ALU_CMP)
         c->r[i->op[0].reg] = r;
-    c->eip += i->len;
+    c->rip += i->len;
 }
 
 H(h_alu_ri32)
 {
-    uint32_t a = c->r[i->op[0].reg], b = (uint32_t)i->op[1].disp;
-    uint32_t r = alu(c, i->sub, 4, a, b);
+    uint64_t a = (uint32_t)c->r[i->op[0].reg], b = (uint32_t)i->op[1].disp;
+    uint64_t r = alu(c, i->sub, 4, a, b);
     if (i->sub != ALU_CMP)
         c->r[i->op[0].reg] = r;
-    c->eip += i->len;
+    c->rip += i->len;
+}
+
+H(h_alu_rr64)
+{
+    uint64_t a = c->r[i->op[0].reg], b = c->r[i->op[1].reg];
+    uint64_t r = alu(c, i->sub, 8, a, b);
+    if (i->sub != ALU_CMP)
+        c->r[i->op[0].reg] = r;
+    c->rip += i->len;
+}
+
+H(h_alu_ri64)
+{
+    uint64_t a = c->r[i->op[0].reg], b = (uint64_t)i->op[1].disp;
+    uint64_t r = alu(c, i->sub, 8, a, b);
+    if (i->sub != ALU_CMP)
+        c->r[i->op[0].reg] = r;
+    c->rip += i->len;
 }
 
 H(h_test)
 {
     unsigned sz = i->op[0].size;
-    uint32_t r = rd_op(c, i, 0) & rd_op(c, i, 1) & size_mask(sz);
+    uint64_t r = rd_op(c, i, 0) & rd_op(c, i, 1) & size_mask(sz);
     set_lf(c, LF_LOGIC, sz, r, 0, 0);
     next(c, i);
 }
@@ -183,9 +224,9 @@ H(h_incdec)
 {
     unsigned sz = i->op[0].size;
     struct rmw w;
-    uint32_t a = rmw_read(c, i, &w, true);
+    uint64_t a = rmw_read(c, i, &w, true);
     bool cf = emu_cf(c);
-    uint32_t r = (i->sub ? a - 1 : a + 1) & size_mask(sz);
+    uint64_t r = (i->sub ? a - 1 : a + 1) & size_mask(sz);
     rmw_write(c, i, &w, r);
     c->eflags = (c->eflags & ~F_CF) | (cf ? F_CF : 0);
     set_lf(c, i->sub ? LF_DEC : LF_INC, sz, r, a, 1);
@@ -196,8 +237,8 @@ H(h_neg)
 {
     unsigned sz = i->op[0].size;
     struct rmw w;
-    uint32_t a = rmw_read(c, i, &w, true);
-    uint32_t r = (0u - a) & size_mask(sz);
+    uint64_t a = rmw_read(c, i, &w, true);
+    uint64_t r = (0u - a) & size_mask(sz);
     rmw_write(c, i, &w, r);
     set_lf(c, LF_SUB, sz, r, 0, a);
     next(c, i);
@@ -206,7 +247,7 @@ H(h_neg)
 H(h_not)
 {
     struct rmw w;
-    uint32_t a = rmw_read(c, i, &w, true);
+    uint64_t a = rmw_read(c, i, &w, true);
     rmw_write(c, i, &w, ~a);
     next(c, i);
 }
@@ -217,15 +258,15 @@ static unsigned shift_count(struct emu_cpu *c, const struct emu_insn *i)
 {
     if (i->nops < 2)
         return 1;
-    return rd_op(c, i, 1) & 0x1F;
+    return (unsigned)rd_op(c, i, 1) & (i->op[0].size == 8 ? 0x3F : 0x1F);
 }
 
 H(h_shift)
 {
     unsigned sz = i->op[0].size, bits = sz * 8, n = shift_count(c, i);
-    uint32_t m = size_mask(sz);
+    uint64_t m = size_mask(sz);
     struct rmw w;
-    uint32_t a = rmw_read(c, i, &w, true) & m, r;
+    uint64_t a = rmw_read(c, i, &w, true) & m, r;
     if (n == 0) {
         next(c, i);
         return;
@@ -267,7 +308,7 @@ H(h_shift)
                 carry = out;
             }
         }
-        r = (uint32_t)v;
+        r = (uint64_t)v;
         cf = carry;
         if (i->sub == SH_RCL)
             of = ((r >> (bits - 1)) & 1) ^ cf;
@@ -279,19 +320,19 @@ H(h_shift)
         return;
     }
     case SH_SHL:
-        r = n < 32 ? (a << n) & m : 0;
+        r = n < 64 ? (a << n) & m : 0;
         cf = n <= bits ? (a >> (bits - n)) & 1 : 0;
         of = ((r >> (bits - 1)) & 1) ^ cf;
         break;
     case SH_SHR:
-        r = n < 32 ? a >> n : 0;
+        r = n < 64 ? a >> n : 0;
         cf = (a >> (n - 1)) & 1;
         of = (a >> (bits - 1)) & 1;
         break;
     default: {  /* SAR */
-        int32_t s = (int32_t)sext(a, sz);
-        r = (uint32_t)(s >> (n < 32 ? n : 31)) & m;
-        cf = (s >> (n - 1 < 31 ? n - 1 : 31)) & 1;
+        int64_t s = (int64_t)sext(a, sz);
+        r = (uint64_t)(s >> (n < 64 ? n : 63)) & m;
+        cf = (s >> (n - 1 < 63 ? n - 1 : 63)) & 1;
         of = false;
         break;
     }
@@ -303,31 +344,33 @@ H(h_shift)
 
 H(h_shxd)
 {
-    unsigned sz = i->op[0].size, bits = sz * 8, n = rd_op(c, i, 2) & 0x1F;
-    uint32_t m = size_mask(sz);
-    uint32_t src = rd_op(c, i, 1) & m;
+    typedef unsigned __int128 u128;
+    unsigned sz = i->op[0].size, bits = sz * 8;
+    unsigned n = (unsigned)rd_op(c, i, 2) & (sz == 8 ? 0x3F : 0x1F);
+    uint64_t m = size_mask(sz);
+    uint64_t src = rd_op(c, i, 1) & m;
     struct rmw w;
-    uint32_t a = rmw_read(c, i, &w, true) & m, r;
+    uint64_t a = rmw_read(c, i, &w, true) & m, r;
     if (n == 0) {
         next(c, i);
         return;
     }
     bool cf;
     if (i->sub == 0) {      /* SHLD */
-        uint64_t v = ((uint64_t)a << bits) | src;
+        u128 v = ((u128)a << bits) | src;
         if (n > bits) {     /* undefined for 16-bit; mimic a 32-bit funnel */
-            v = ((uint64_t)src << bits) | a;
+            v = ((u128)src << bits) | a;
             n -= bits;
         }
-        r = (uint32_t)(v >> (bits - n)) & m;
+        r = (uint64_t)(v >> (bits - n)) & m;
         cf = (v >> (2 * bits - n)) & 1;
     } else {                /* SHRD */
-        uint64_t v = ((uint64_t)src << bits) | a;
+        u128 v = ((u128)src << bits) | a;
         if (n > bits) {
-            v = ((uint64_t)a << bits) | src;
+            v = ((u128)a << bits) | src;
             n -= bits;
         }
-        r = (uint32_t)(v >> n) & m;
+        r = (uint64_t)(v >> n) & m;
         cf = (v >> (n - 1)) & 1;
     }
     bool of = ((r ^ a) >> (bits - 1)) & 1;
@@ -338,46 +381,49 @@ H(h_shxd)
 
 /* ---- multiply / divide ---- */
 
+typedef unsigned __int128 u128;
+typedef __int128 s128;
+
 H(h_mul1)   /* MUL / IMUL with one operand (sub: 0 MUL, 1 IMUL) */
 {
-    unsigned sz = i->op[0].size;
-    uint32_t b = rd_op(c, i, 0);
-    uint32_t m = size_mask(sz);
-    uint64_t r;
+    unsigned sz = i->op[0].size, bits = sz * 8;
+    uint64_t b = rd_op(c, i, 0);
+    uint64_t m = size_mask(sz);
+    u128 r;
     bool ovf;
     if (i->sub == 0) {
-        r = (uint64_t)(get_reg(c, EAX_, sz) & m) * (b & m);
-        ovf = (r >> (sz * 8)) != 0;
+        r = (u128)(get_reg(c, EAX_, sz) & m) * (b & m);
+        ovf = (r >> bits) != 0;
     } else {
-        int64_t p = (int64_t)(int32_t)sext(get_reg(c, EAX_, sz), sz) * (int32_t)sext(b, sz);
-        r = (uint64_t)p;
-        int64_t lo = (int64_t)(int32_t)sext((uint32_t)p & m, sz);
+        s128 p = (s128)(int64_t)sext(get_reg(c, EAX_, sz), sz) * (int64_t)sext(b, sz);
+        r = (u128)p;
+        s128 lo = (int64_t)sext((uint64_t)p & m, sz);
         ovf = lo != p;
     }
     if (sz == 1) {
-        set_reg(c, EAX_, 2, (uint32_t)r);
+        set_reg(c, EAX_, 2, (uint64_t)r);
     } else {
-        set_reg(c, EAX_, sz, (uint32_t)r);
-        set_reg(c, EDX_, sz, (uint32_t)(r >> (sz * 8)));
+        set_reg(c, EAX_, sz, (uint64_t)r);
+        set_reg(c, EDX_, sz, (uint64_t)(r >> bits));
     }
-    set_szp(c, (uint32_t)r, sz, ovf, ovf, false);
+    set_szp(c, (uint64_t)r, sz, ovf, ovf, false);
     next(c, i);
 }
 
 H(h_imul)   /* IMUL r, r/m [, imm] */
 {
     unsigned sz = i->op[0].size;
-    int32_t a, b;
+    int64_t a, b;
     if (i->nops == 3) {
-        a = (int32_t)sext(rd_op(c, i, 1), sz);
-        b = (int32_t)sext(rd_op(c, i, 2), sz);
+        a = (int64_t)sext(rd_op(c, i, 1), sz);
+        b = (int64_t)sext(rd_op(c, i, 2), sz);
     } else {
-        a = (int32_t)sext(rd_op(c, i, 0), sz);
-        b = (int32_t)sext(rd_op(c, i, 1), sz);
+        a = (int64_t)sext(rd_op(c, i, 0), sz);
+        b = (int64_t)sext(rd_op(c, i, 1), sz);
     }
-    int64_t p = (int64_t)a * b;
-    uint32_t r = (uint32_t)p & size_mask(sz);
-    bool ovf = (int64_t)(int32_t)sext(r, sz) != p;
+    s128 p = (s128)a * b;
+    uint64_t r = (uint64_t)p & size_mask(sz);
+    bool ovf = (s128)(int64_t)sext(r, sz) != p;
     set_reg(c, i->op[0].reg, sz, r);
     set_szp(c, r, sz, ovf, ovf, false);
     next(c, i);
@@ -386,36 +432,35 @@ H(h_imul)   /* IMUL r, r/m [, imm] */
 H(h_div)    /* sub: 0 DIV, 1 IDIV */
 {
     unsigned sz = i->op[0].size, bits = sz * 8;
-    uint32_t m = size_mask(sz);
-    uint32_t d = rd_op(c, i, 0) & m;
+    uint64_t m = size_mask(sz);
+    uint64_t d = rd_op(c, i, 0) & m;
     if (d == 0)
         emu_raise(c, EXC_DE, 0, false);
-    uint64_t n = sz == 1 ? get_reg(c, EAX_, 2)
-               : ((uint64_t)get_reg(c, EDX_, sz) << bits) | get_reg(c, EAX_, sz);
+    u128 n = sz == 1 ? get_reg(c, EAX_, 2)
+           : ((u128)get_reg(c, EDX_, sz) << bits) | get_reg(c, EAX_, sz);
     uint64_t q, rem;
     if (i->sub == 0) {
-        q = n / d;
-        rem = n % d;
-        if (q > m)
+        u128 uq = n / d;
+        rem = (uint64_t)(n % d);
+        if (uq > m)
             emu_raise(c, EXC_DE, 0, false);
+        q = (uint64_t)uq;
     } else {
-        int64_t sn = sz == 4 ? (int64_t)n : (int64_t)(n << (64 - 2 * bits)) >> (64 - 2 * bits);
-        int64_t sd = (int32_t)sext(d, sz);
-        if (sd == -1 && sn == INT64_MIN)
-            emu_raise(c, EXC_DE, 0, false);
-        int64_t sq = sn / sd, sr = sn % sd;
-        int64_t lim = (int64_t)1 << (bits - 1);
+        s128 sn = (s128)(n << (128 - 2 * bits)) >> (128 - 2 * bits);
+        s128 sd = (int64_t)sext(d, sz);
+        s128 sq = sn / sd, sr = sn % sd;
+        s128 lim = (s128)1 << (bits - 1);
         if (sq >= lim || sq < -lim)
             emu_raise(c, EXC_DE, 0, false);
         q = (uint64_t)sq;
         rem = (uint64_t)sr;
     }
     if (sz == 1) {
-        set_reg(c, EAX_, 1, (uint32_t)q);
-        set_reg(c, 4, 1, (uint32_t)rem);      /* AH */
+        set_reg(c, EAX_, 1, q);
+        set_reg(c, EMU_AH, 1, rem);
     } else {
-        set_reg(c, EAX_, sz, (uint32_t)q);
-        set_reg(c, EDX_, sz, (uint32_t)rem);
+        set_reg(c, EAX_, sz, q);
+        set_reg(c, EDX_, sz, rem);
     }
     next(c, i);
 }
@@ -424,7 +469,8 @@ H(h_div)    /* sub: 0 DIV, 1 IDIV */
 
 H(h_mov) { wr_op(c, i, 0, rd_op(c, i, 1)); next(c, i); }
 
-H(h_mov_rr32) { c->r[i->op[0].reg] = c->r[i->op[1].reg]; c->eip += i->len; }
+H(h_mov_rr32) { c->r[i->op[0].reg] = (uint32_t)c->r[i->op[1].reg]; c->rip += i->len; }
+H(h_mov_rr64) { c->r[i->op[0].reg] = c->r[i->op[1].reg]; c->rip += i->len; }
 
 H(h_mov_load)   /* mov reg, [mem] */
 {
@@ -436,7 +482,7 @@ H(h_mov_load)   /* mov reg, [mem] */
 H(h_mov_store)  /* mov [mem], reg/imm */
 {
     const struct emu_operand *o = &i->op[1];
-    uint32_t v = o->kind == OPK_REG ? get_reg(c, o->reg, o->size) : (uint32_t)o->disp;
+    uint64_t v = o->kind == OPK_REG ? get_reg(c, o->reg, o->size) : (uint64_t)o->disp;
     wr_mem(c, i->op[0].seg, ea(c, &i->op[0], i->adsz), i->op[0].size, v);
     next(c, i);
 }
@@ -454,7 +500,7 @@ H(h_mov_to_sreg)
 
 H(h_mov_from_sreg)
 {
-    uint32_t v = c->seg[i->op[1].reg].sel;
+    uint64_t v = c->seg[i->op[1].reg].sel;
     if (i->op[0].kind == OPK_REG)
         set_reg(c, i->op[0].reg, i->op[0].size, v);   /* r32: upper bits zero */
     else
@@ -464,7 +510,7 @@ H(h_mov_from_sreg)
 
 H(h_movx)   /* sub: 0 MOVZX, 1 MOVSX */
 {
-    uint32_t v = rd_op(c, i, 1);
+    uint64_t v = rd_op(c, i, 1);
     if (i->sub)
         v = sext(v, i->op[1].size);
     set_reg(c, i->op[0].reg, i->op[0].size, v);
@@ -479,9 +525,9 @@ H(h_lea)
 
 H(h_xchg)
 {
-    uint32_t b = rd_op(c, i, 1);
+    uint64_t b = rd_op(c, i, 1);
     struct rmw w;
-    uint32_t a = rmw_read(c, i, &w, true);
+    uint64_t a = rmw_read(c, i, &w, true);
     rmw_write(c, i, &w, b);
     wr_op(c, i, 1, a);
     next(c, i);
@@ -490,10 +536,10 @@ H(h_xchg)
 H(h_xadd)
 {
     unsigned sz = i->op[0].size;
-    uint32_t b = rd_op(c, i, 1);
+    uint64_t b = rd_op(c, i, 1);
     struct rmw w;
-    uint32_t a = rmw_read(c, i, &w, true);
-    uint32_t r = (a + b) & size_mask(sz);
+    uint64_t a = rmw_read(c, i, &w, true);
+    uint64_t r = (a + b) & size_mask(sz);
     rmw_write(c, i, &w, r);
     wr_op(c, i, 1, a);
     set_lf(c, LF_ADD, sz, r, a, b);
@@ -503,9 +549,9 @@ H(h_xadd)
 H(h_cmpxchg)
 {
     unsigned sz = i->op[0].size;
-    uint32_t m = size_mask(sz);
+    uint64_t m = size_mask(sz);
     struct rmw w;
-    uint32_t a = rmw_read(c, i, &w, true) & m, acc = get_reg(c, EAX_, sz);
+    uint64_t a = rmw_read(c, i, &w, true) & m, acc = get_reg(c, EAX_, sz);
     set_lf(c, LF_SUB, sz, (acc - a) & m, acc, a);
     if (acc == a) {
         rmw_write(c, i, &w, rd_op(c, i, 1));
@@ -521,18 +567,21 @@ H(h_cmpxchg8b)
     const struct emu_operand *o = &i->op[0];
     if (o->kind != OPK_MEM)
         RAISE_UD(c);
-    uint32_t off = ea(c, o, i->adsz);
-    uint32_t lo = rd_mem(c, o->seg, off, 4), hi = rd_mem(c, o->seg, off + 4, 4);
+    unsigned h = i->sub ? 8 : 4;     /* CMPXCHG16B: two qwords, 16-byte aligned */
+    uint64_t off = ea(c, o, i->adsz);
+    if (i->sub && (seg_lin(c, o->seg, off, 16, true) & 15))
+        RAISE_GP(c, 0);
+    uint64_t lo = rd_mem(c, o->seg, off, h), hi = rd_mem(c, o->seg, off + h, h);
     emu_flags_fold(c);
-    if (lo == c->r[EAX_] && hi == c->r[EDX_]) {
-        wr_mem(c, o->seg, off, 4, c->r[EBX_]);
-        wr_mem(c, o->seg, off + 4, 4, c->r[ECX_]);
+    if (lo == get_reg(c, EAX_, h) && hi == get_reg(c, EDX_, h)) {
+        wr_mem(c, o->seg, off, h, c->r[EBX_]);
+        wr_mem(c, o->seg, off + h, h, c->r[ECX_]);
         c->eflags |= F_ZF;
     } else {
-        wr_mem(c, o->seg, off, 4, lo);
-        wr_mem(c, o->seg, off + 4, 4, hi);
-        c->r[EAX_] = lo;
-        c->r[EDX_] = hi;
+        wr_mem(c, o->seg, off, h, lo);
+        wr_mem(c, o->seg, off + h, h, hi);
+        set_reg(c, EAX_, h, lo);
+        set_reg(c, EDX_, h, hi);
         c->eflags &= ~F_ZF;
     }
     next(c, i);
@@ -541,8 +590,10 @@ H(h_cmpxchg8b)
 H(h_bswap)
 {
     unsigned r = i->op[0].reg;
-    if (i->op[0].size == 4)
-        c->r[r] = __builtin_bswap32(c->r[r]);
+    if (i->op[0].size == 8)
+        c->r[r] = __builtin_bswap64(c->r[r]);
+    else if (i->op[0].size == 4)
+        c->r[r] = __builtin_bswap32((uint32_t)c->r[r]);
     else
         set_reg(c, r, 2, 0);    /* 16-bit BSWAP is undefined; zero like most CPUs */
     next(c, i);
@@ -550,25 +601,22 @@ H(h_bswap)
 
 H(h_cbw)
 {
-    if (i->opsz == 2)
-        set_reg(c, EAX_, 2, sext(c->r[EAX_] & 0xFF, 1));
-    else
-        c->r[EAX_] = sext(c->r[EAX_] & 0xFFFF, 2);
+    /* CBW / CWDE / CDQE */
+    set_reg(c, EAX_, i->opsz, sext(get_reg(c, EAX_, i->opsz / 2), i->opsz / 2));
     next(c, i);
 }
 
 H(h_cwd)
 {
-    if (i->opsz == 2)
-        set_reg(c, EDX_, 2, (c->r[EAX_] & 0x8000) ? 0xFFFF : 0);
-    else
-        c->r[EDX_] = (c->r[EAX_] & 0x80000000u) ? 0xFFFFFFFFu : 0;
+    /* CWD / CDQ / CQO */
+    unsigned sz = i->opsz;
+    set_reg(c, EDX_, sz, ((get_reg(c, EAX_, sz) >> (sz * 8 - 1)) & 1) ? ~0ull : 0);
     next(c, i);
 }
 
 H(h_xlat)
 {
-    uint32_t off = (c->r[EBX_] + (c->r[EAX_] & 0xFF)) & (i->adsz == 2 ? 0xFFFF : 0xFFFFFFFF);
+    uint64_t off = (c->r[EBX_] + (c->r[EAX_] & 0xFF)) & size_mask(i->adsz);
     set_reg(c, EAX_, 1, rd_mem(c, i->seg, off, 1));
     next(c, i);
 }
@@ -579,8 +627,8 @@ H(h_lxs)    /* LDS/LES/LFS/LGS/LSS: sub = segment */
     if (o->kind != OPK_MEM)
         RAISE_UD(c);
     unsigned sz = i->opsz;
-    uint32_t off = ea(c, o, i->adsz);
-    uint32_t v = rd_mem(c, o->seg, off, sz);
+    uint64_t off = ea(c, o, i->adsz);
+    uint64_t v = rd_mem(c, o->seg, off, sz);
     uint16_t sel = (uint16_t)rd_mem(c, o->seg, off + sz, 2);
     emu_load_seg(c, i->sub, sel);
     set_reg(c, i->op[0].reg, sz, v);
@@ -592,10 +640,10 @@ H(h_lxs)    /* LDS/LES/LFS/LGS/LSS: sub = segment */
 H(h_push)
 {
     const struct emu_operand *o = &i->op[0];
-    uint32_t v;
+    uint64_t v;
     if (o->kind == OPK_SREG)
         v = c->seg[o->reg].sel;
-    else if (o->kind == OPK_REG && o->reg == ESP_ && o->size == 4)
+    else if (o->kind == OPK_REG && o->reg == ESP_ && o->size >= 4)
         v = c->r[ESP_];
     else
         v = rd_op(c, i, 0);
@@ -603,23 +651,24 @@ H(h_push)
     next(c, i);
 }
 
-H(h_push_r32) { push(c, 4, c->r[i->op[0].reg]); c->eip += i->len; }
-H(h_pop_r32) { c->r[i->op[0].reg] = pop(c, 4); c->eip += i->len; }
+/* PUSH/POP of a 32/64-bit GPR at the natural size (not ESP for PUSH). */
+H(h_push_r) { push(c, i->opsz, c->r[i->op[0].reg]); c->rip += i->len; }
+H(h_pop_r) { set_reg(c, i->op[0].reg, i->opsz, pop(c, i->opsz)); c->rip += i->len; }
 
 H(h_pop)
 {
     const struct emu_operand *o = &i->op[0];
     unsigned sz = i->opsz;
-    uint32_t m = sp_mask(c), sp = c->r[ESP_] & m;
-    uint32_t v = rd_mem(c, SS_, sp, sz);
-    uint32_t old = c->r[ESP_];
-    c->r[ESP_] = (old & ~m) | ((sp + sz) & m);
+    uint64_t m = sp_mask(c), sp = c->r[ESP_] & m;
+    uint64_t v = rd_mem(c, SS_, sp, sz);
+    uint64_t old = c->r[ESP_];
+    set_sp(c, m, sp + sz);
     if (o->kind == OPK_SREG) {
         if (o->reg == CS_)
             RAISE_UD(c);
         c->r[ESP_] = old;
         emu_load_seg(c, o->reg, (uint16_t)v);
-        c->r[ESP_] = (old & ~m) | ((sp + sz) & m);
+        set_sp(c, m, sp + sz);
         if (o->reg == SS_)
             c->intr_shadow = true;
     } else if (o->kind == OPK_MEM) {
@@ -634,24 +683,24 @@ H(h_pop)
 H(h_pusha)
 {
     unsigned sz = i->opsz;
-    uint32_t m = sp_mask(c), sp = c->r[ESP_];
+    uint64_t m = sp_mask(c), sp = c->r[ESP_];
     for (int r = 0; r < 8; r++)
-        wr_mem(c, SS_, (sp - (uint32_t)(r + 1) * sz) & m, sz, c->r[r]);
-    c->r[ESP_] = (sp & ~m) | ((sp - 8 * sz) & m);
+        wr_mem(c, SS_, (sp - (uint64_t)(r + 1) * sz) & m, sz, c->r[r]);
+    set_sp(c, m, sp - 8 * sz);
     next(c, i);
 }
 
 H(h_popa)
 {
     unsigned sz = i->opsz;
-    uint32_t m = sp_mask(c), sp = c->r[ESP_];
-    uint32_t v[8];
+    uint64_t m = sp_mask(c), sp = c->r[ESP_];
+    uint64_t v[8];
     for (int r = 0; r < 8; r++)
-        v[7 - r] = rd_mem(c, SS_, (sp + (uint32_t)r * sz) & m, sz);
+        v[7 - r] = rd_mem(c, SS_, (sp + (uint64_t)r * sz) & m, sz);
     for (int r = 0; r < 8; r++)
         if (r != ESP_)
             set_reg(c, (unsigned)r, sz, v[r]);
-    c->r[ESP_] = (sp & ~m) | ((sp + 8 * sz) & m);
+    set_sp(c, m, sp + 8 * sz);
     next(c, i);
 }
 
@@ -659,7 +708,7 @@ H(h_pushf)
 {
     if ((c->eflags & F_VM) && ((c->eflags & F_IOPL) >> 12) < 3)
         RAISE_GP(c, 0);
-    uint32_t f = emu_get_eflags(c) & ~(F_VM | F_RF);
+    uint64_t f = emu_get_eflags(c) & ~(F_VM | F_RF);
     push(c, i->opsz, f);
     next(c, i);
 }
@@ -667,9 +716,9 @@ H(h_pushf)
 H(h_popf)
 {
     unsigned sz = i->opsz;
-    uint32_t v = pop(c, sz);
-    uint32_t mask = F_ARITH | F_TF | F_DF | F_NT;
-    if (sz == 4)
+    uint64_t v = pop(c, sz);
+    uint64_t mask = F_ARITH | F_TF | F_DF | F_NT;
+    if (sz >= 4)
         mask |= F_AC | F_ID;
     if (!c->pe || c->cpl == 0)
         mask |= F_IOPL;
@@ -684,15 +733,15 @@ H(h_popf)
 H(h_enter)
 {
     unsigned sz = i->opsz, level = i->imm2 & 31;
-    uint32_t m = sp_mask(c);
-    uint32_t frame_ptr, ebp = c->r[EBP_];
-    uint32_t sp = c->r[ESP_];
+    uint64_t m = sp_mask(c);
+    uint64_t frame_ptr, ebp = c->r[EBP_];
+    uint64_t sp = c->r[ESP_];
     sp = (sp - sz) & m;
     wr_mem(c, SS_, sp, sz, ebp);
     frame_ptr = sp;
     for (unsigned l = 1; l < level; l++) {
         ebp = (ebp - sz) & m;
-        uint32_t v = rd_mem(c, SS_, ebp, sz);
+        uint64_t v = rd_mem(c, SS_, ebp, sz);
         sp = (sp - sz) & m;
         wr_mem(c, SS_, sp, sz, v);
     }
@@ -704,16 +753,16 @@ H(h_enter)
     /* the new stack top must be writable */
     (void)seg_lin(c, SS_, sp, 1, true);
     set_reg(c, EBP_, sz, frame_ptr);
-    c->r[ESP_] = (c->r[ESP_] & ~m) | sp;
+    set_sp(c, m, sp);
     next(c, i);
 }
 
 H(h_leave)
 {
-    uint32_t m = sp_mask(c);
-    uint32_t sp = c->r[EBP_] & m;
-    uint32_t v = rd_mem(c, SS_, sp, i->opsz);
-    c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + i->opsz) & m);
+    uint64_t m = sp_mask(c);
+    uint64_t sp = c->r[EBP_] & m;
+    uint64_t v = rd_mem(c, SS_, sp, i->opsz);
+    set_sp(c, m, sp + i->opsz);
     set_reg(c, EBP_, i->opsz, v);
     next(c, i);
 }
@@ -734,34 +783,27 @@ H(h_jmp_ind) { jump_to(c, i, rd_op(c, i, 0)); }
 
 H(h_call)
 {
-    uint32_t ret = next_eip(c, i), t = ret + i->imm;
-    if (i->opsz == 2)
-        t &= 0xFFFF;
-    if (c->pe && t > c->seg[CS_].limit)
-        RAISE_GP(c, 0);
+    uint64_t ret = next_eip(c, i), t = branch_mask(i, ret + i->imm);
+    check_target(c, t);
     push(c, i->opsz, ret);
-    c->eip = t;
+    c->rip = t;
 }
 
 H(h_call_ind)
 {
-    uint32_t t = rd_op(c, i, 0);
-    if (i->opsz == 2)
-        t &= 0xFFFF;
-    if (c->pe && t > c->seg[CS_].limit)
-        RAISE_GP(c, 0);
+    uint64_t t = branch_mask(i, rd_op(c, i, 0));
+    check_target(c, t);
     push(c, i->opsz, next_eip(c, i));
-    c->eip = t;
+    c->rip = t;
 }
 
 H(h_ret)
 {
-    uint32_t m = sp_mask(c), sp = c->r[ESP_] & m;
-    uint32_t t = rd_mem(c, SS_, sp, i->opsz);
-    if (c->pe && t > c->seg[CS_].limit)
-        RAISE_GP(c, 0);
-    c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + i->opsz + i->imm) & m);
-    c->eip = t;
+    uint64_t m = sp_mask(c), sp = c->r[ESP_] & m;
+    uint64_t t = rd_mem(c, SS_, sp, i->opsz);
+    check_target(c, t);
+    set_sp(c, m, sp + i->opsz + i->imm);
+    c->rip = t;
 }
 
 H(h_retf) { emu_far_return(c, i->opsz, (uint16_t)i->imm); }
@@ -775,22 +817,22 @@ H(h_ljmp_mem)   /* sub: 1 for CALL */
     const struct emu_operand *o = &i->op[0];
     if (o->kind != OPK_MEM)
         RAISE_UD(c);
-    uint32_t off = ea(c, o, i->adsz);
-    uint32_t t = rd_mem(c, o->seg, off, i->opsz);
+    uint64_t off = ea(c, o, i->adsz);
+    uint64_t t = rd_mem(c, o->seg, off, i->opsz);
     uint16_t sel = (uint16_t)rd_mem(c, o->seg, off + i->opsz, 2);
     emu_far_jump(c, sel, t, i->opsz, i->sub, next_eip(c, i));
 }
 
 H(h_loop)   /* sub: 0 LOOP, 1 LOOPE, 2 LOOPNE, 3 JCXZ */
 {
-    uint32_t m = i->adsz == 2 ? 0xFFFF : 0xFFFFFFFFu;
-    uint32_t cx = c->r[ECX_] & m;
+    uint64_t m = size_mask(i->adsz);
+    uint64_t cx = c->r[ECX_] & m;
     bool take;
     if (i->sub == 3) {
         take = cx == 0;
     } else {
         cx = (cx - 1) & m;
-        c->r[ECX_] = (c->r[ECX_] & ~m) | cx;
+        set_sp_like(c, ECX_, m, cx);
         take = cx != 0;
         if (i->sub == 1)
             take = take && emu_zf(c);
@@ -826,7 +868,7 @@ H(h_bound)
     if (o->kind != OPK_MEM)
         RAISE_UD(c);
     unsigned sz = i->op[0].size;
-    uint32_t off = ea(c, o, i->adsz);
+    uint64_t off = ea(c, o, i->adsz);
     int32_t lo = (int32_t)sext(rd_mem(c, o->seg, off, sz), sz);
     int32_t hi = (int32_t)sext(rd_mem(c, o->seg, off + sz, sz), sz);
     int32_t v = (int32_t)sext(get_reg(c, i->op[0].reg, sz), sz);
@@ -839,11 +881,11 @@ H(h_setcc) { wr_op(c, i, 0, emu_cond(c, i->sub)); next(c, i); }
 
 H(h_cmovcc)
 {
-    uint32_t v = rd_op(c, i, 1);    /* the source is read (and may fault) either way */
+    uint64_t v = rd_op(c, i, 1);    /* the source is read (and may fault) either way */
     if (emu_cond(c, i->sub))
         set_reg(c, i->op[0].reg, i->op[0].size, v);
     else if (i->op[0].size == 4)
-        c->r[i->op[0].reg] = c->r[i->op[0].reg];
+        c->r[i->op[0].reg] = (uint32_t)c->r[i->op[0].reg];   /* zero-extends either way */
     next(c, i);
 }
 
@@ -852,17 +894,15 @@ H(h_cmovcc)
 H(h_bt)     /* sub: 0 BT, 1 BTS, 2 BTR, 3 BTC */
 {
     unsigned sz = i->op[0].size, bits = sz * 8;
-    uint32_t bit = rd_op(c, i, 1);
+    uint64_t bit = rd_op(c, i, 1);
     const struct emu_operand *o = &i->op[0];
-    uint32_t v, lin = 0;
+    uint64_t v, lin = 0;
     bool mem = o->kind == OPK_MEM;
     if (mem) {
-        int32_t sbit = i->op[1].kind == OPK_IMM ? (int32_t)(bit & (bits - 1))
-                                                : (int32_t)sext(bit, sz);
-        int32_t disp = (sbit >> (sz == 2 ? 4 : 5)) * (int32_t)sz;
-        uint32_t off = ea(c, o, i->adsz) + (uint32_t)disp;
-        if (i->adsz == 2)
-            off &= 0xFFFF;
+        int64_t sbit = i->op[1].kind == OPK_IMM ? (int64_t)(bit & (bits - 1))
+                                                : (int64_t)sext(bit, sz);
+        int64_t disp = (sbit >> (sz == 2 ? 4 : sz == 4 ? 5 : 6)) * (int64_t)sz;
+        uint64_t off = (ea(c, o, i->adsz) + (uint64_t)disp) & size_mask(i->adsz);
         lin = seg_lin(c, o->seg, off, sz, i->sub != 0);
         v = lin_read(c, lin, sz);
     } else {
@@ -870,10 +910,10 @@ H(h_bt)     /* sub: 0 BT, 1 BTS, 2 BTR, 3 BTC */
     }
     bit &= bits - 1;
     bool cf = (v >> bit) & 1;
-    uint32_t nv = v;
-    if (i->sub == 1) nv |= 1u << bit;
-    else if (i->sub == 2) nv &= ~(1u << bit);
-    else if (i->sub == 3) nv ^= 1u << bit;
+    uint64_t nv = v;
+    if (i->sub == 1) nv |= 1ull << bit;
+    else if (i->sub == 2) nv &= ~(1ull << bit);
+    else if (i->sub == 3) nv ^= 1ull << bit;
     if (i->sub) {
         if (mem)
             lin_write(c, lin, sz, nv);
@@ -887,14 +927,14 @@ H(h_bt)     /* sub: 0 BT, 1 BTS, 2 BTR, 3 BTC */
 H(h_bsf)    /* sub: 0 BSF, 1 BSR */
 {
     unsigned sz = i->op[0].size;
-    uint32_t v = rd_op(c, i, 1) & size_mask(sz);
+    uint64_t v = rd_op(c, i, 1) & size_mask(sz);
     emu_flags_fold(c);
     if (v == 0) {
         c->eflags |= F_ZF;      /* destination unchanged, as real CPUs do */
     } else {
         c->eflags &= ~F_ZF;
-        set_reg(c, i->op[0].reg, sz, i->sub ? 31u - (unsigned)__builtin_clz(v)
-                                             : (unsigned)__builtin_ctz(v));
+        set_reg(c, i->op[0].reg, sz, i->sub ? 63u - (unsigned)__builtin_clzll(v)
+                                             : (unsigned)__builtin_ctzll(v));
     }
     next(c, i);
 }
@@ -939,7 +979,7 @@ H(h_sti)
 
 H(h_lahf)
 {
-    set_reg(c, 4, 1, emu_get_eflags(c) & 0xFF);
+    set_reg(c, EMU_AH, 1, emu_get_eflags(c) & 0xFF);
     next(c, i);
 }
 
@@ -954,7 +994,7 @@ H(h_sahf)
 H(h_daa)    /* sub: 0 DAA, 1 DAS */
 {
     emu_flags_fold(c);
-    uint32_t al = c->r[EAX_] & 0xFF, old = al;
+    uint64_t al = c->r[EAX_] & 0xFF, old = al;
     bool cf = c->eflags & F_CF, af = false, ncf = false;
     if ((al & 0xF) > 9 || (c->eflags & F_AF)) {
         af = true;
@@ -979,7 +1019,7 @@ H(h_aaa)    /* sub: 0 AAA, 1 AAS */
 {
     emu_flags_fold(c);
     bool adj = (c->r[EAX_] & 0xF) > 9 || (c->eflags & F_AF);
-    uint32_t ax = c->r[EAX_] & 0xFFFF;
+    uint64_t ax = c->r[EAX_] & 0xFFFF;
     if (adj) {
         if (i->sub == 0)
             ax = ((ax + 0x106) & 0xFF00) | ((ax + 6) & 0xFF);
@@ -994,10 +1034,10 @@ H(h_aaa)    /* sub: 0 AAA, 1 AAS */
 
 H(h_aam)
 {
-    uint32_t base = i->imm & 0xFF, al = c->r[EAX_] & 0xFF;
+    uint64_t base = i->imm & 0xFF, al = c->r[EAX_] & 0xFF;
     if (base == 0)
         emu_raise(c, EXC_DE, 0, false);
-    uint32_t ax = ((al / base) << 8) | (al % base);
+    uint64_t ax = ((al / base) << 8) | (al % base);
     set_reg(c, EAX_, 2, ax);
     set_szp(c, ax & 0xFF, 1, false, false, false);
     next(c, i);
@@ -1005,8 +1045,8 @@ H(h_aam)
 
 H(h_aad)
 {
-    uint32_t base = i->imm & 0xFF;
-    uint32_t al = ((c->r[EAX_] & 0xFF) + ((c->r[EAX_] >> 8) & 0xFF) * base) & 0xFF;
+    uint64_t base = i->imm & 0xFF;
+    uint64_t al = ((c->r[EAX_] & 0xFF) + ((c->r[EAX_] >> 8) & 0xFF) * base) & 0xFF;
     set_reg(c, EAX_, 2, al);
     set_szp(c, al, 1, false, false, false);
     next(c, i);
@@ -1016,19 +1056,19 @@ H(h_aad)
 
 #define STR_CAP 0x100000u   /* iterations per handler call; then re-execute */
 
-static inline uint32_t amask(const struct emu_insn *i) { return i->adsz == 2 ? 0xFFFF : ~0u; }
+static inline uint64_t amask(const struct emu_insn *i) { return size_mask(i->adsz); }
 
 static inline void str_adv(struct emu_cpu *c, int reg, const struct emu_insn *i, int32_t d)
 {
-    uint32_t m = amask(i);
-    c->r[reg] = (c->r[reg] & ~m) | ((c->r[reg] + (uint32_t)d) & m);
+    uint64_t m = amask(i);
+    set_sp_like(c, reg, m, c->r[reg] + (uint64_t)d);
 }
 
 /* Common REP driver: returns after finishing (EIP advanced) or when the
  * cap is reached (EIP unchanged so the instruction resumes). */
 #define REP_LOOP(body, cond)                                                   \
     do {                                                                       \
-        uint32_t m_ = amask(i);                                                \
+        uint64_t m_ = amask(i);                                                \
         int32_t d_ = (c->eflags & F_DF) ? -(int32_t)sz : (int32_t)sz;          \
         (void)d_;                                                              \
         if (!i->rep) {                                                         \
@@ -1036,13 +1076,13 @@ static inline void str_adv(struct emu_cpu *c, int reg, const struct emu_insn *i,
             next(c, i);                                                        \
             return;                                                            \
         }                                                                      \
-        for (uint32_t n_ = 0; n_ < STR_CAP; n_++) {                            \
+        for (uint64_t n_ = 0; n_ < STR_CAP; n_++) {                            \
             if ((c->r[ECX_] & m_) == 0) {                                      \
                 next(c, i);                                                    \
                 return;                                                        \
             }                                                                  \
             body;                                                              \
-            c->r[ECX_] = (c->r[ECX_] & ~m_) | ((c->r[ECX_] - 1) & m_);         \
+            set_sp_like(c, ECX_, m_, c->r[ECX_] - 1);                         \
             if (!(cond)) {                                                     \
                 next(c, i);                                                    \
                 return;                                                        \
@@ -1055,7 +1095,7 @@ H(h_movs)
 {
     unsigned sz = i->sub;
     REP_LOOP({
-        uint32_t v = rd_mem(c, i->seg, c->r[ESI_] & m_, sz);
+        uint64_t v = rd_mem(c, i->seg, c->r[ESI_] & m_, sz);
         wr_mem(c, ES_, c->r[EDI_] & m_, sz, v);
         str_adv(c, ESI_, i, d_);
         str_adv(c, EDI_, i, d_);
@@ -1084,8 +1124,8 @@ H(h_cmps)
 {
     unsigned sz = i->sub;
     REP_LOOP({
-        uint32_t a = rd_mem(c, i->seg, c->r[ESI_] & m_, sz);
-        uint32_t b = rd_mem(c, ES_, c->r[EDI_] & m_, sz);
+        uint64_t a = rd_mem(c, i->seg, c->r[ESI_] & m_, sz);
+        uint64_t b = rd_mem(c, ES_, c->r[EDI_] & m_, sz);
         set_lf(c, LF_SUB, sz, (a - b) & size_mask(sz), a, b);
         str_adv(c, ESI_, i, d_);
         str_adv(c, EDI_, i, d_);
@@ -1096,23 +1136,23 @@ H(h_scas)
 {
     unsigned sz = i->sub;
     REP_LOOP({
-        uint32_t a = get_reg(c, EAX_, sz);
-        uint32_t b = rd_mem(c, ES_, c->r[EDI_] & m_, sz);
+        uint64_t a = get_reg(c, EAX_, sz);
+        uint64_t b = rd_mem(c, ES_, c->r[EDI_] & m_, sz);
         set_lf(c, LF_SUB, sz, (a - b) & size_mask(sz), a, b);
         str_adv(c, EDI_, i, d_);
     }, i->rep == EMU_REP ? emu_zf(c) : !emu_zf(c));
 }
 
-static uint32_t io_in(struct emu_cpu *c, uint16_t port, unsigned sz)
+static uint64_t io_in(struct emu_cpu *c, uint16_t port, unsigned sz)
 {
     uint32_t v = 0;
     c->env.pio(c->env.opaque, port, sz, false, &v);
     return v & size_mask(sz);
 }
 
-static void io_out(struct emu_cpu *c, uint16_t port, unsigned sz, uint32_t v)
+static void io_out(struct emu_cpu *c, uint16_t port, unsigned sz, uint64_t v)
 {
-    uint32_t w = v & size_mask(sz);
+    uint32_t w = (uint32_t)(v & size_mask(sz));
     c->env.pio(c->env.opaque, port, sz, true, &w);
 }
 
@@ -1128,7 +1168,7 @@ H(h_ins)
     uint16_t port = (uint16_t)c->r[EDX_];
     io_check(c, port, sz);
     REP_LOOP({
-        uint32_t off = c->r[EDI_] & m_;
+        uint64_t off = c->r[EDI_] & m_;
         (void)seg_lin(c, ES_, off, sz, true);   /* fault before the port read */
         wr_mem(c, ES_, off, sz, io_in(c, port, sz));
         str_adv(c, EDI_, i, d_);
@@ -1188,10 +1228,11 @@ H(h_lgdt)   /* sub: 0 LGDT, 1 LIDT */
     const struct emu_operand *o = &i->op[0];
     if (o->kind != OPK_MEM)
         RAISE_UD(c);
-    uint32_t off = ea(c, o, i->adsz);
+    uint64_t off = ea(c, o, i->adsz);
     uint16_t limit = (uint16_t)rd_mem(c, o->seg, off, 2);
-    uint32_t base = rd_mem(c, o->seg, off + 2, 4);
-    if (i->opsz == 2)
+    /* 64-bit mode: always an 8-byte base */
+    uint64_t base = rd_mem(c, o->seg, off + 2, c->code64 ? 8 : 4);
+    if (i->opsz == 2 && !c->code64)
         base &= 0xFFFFFF;
     if (i->sub) {
         c->idt.base = base;
@@ -1208,11 +1249,14 @@ H(h_sgdt)
     const struct emu_operand *o = &i->op[0];
     if (o->kind != OPK_MEM)
         RAISE_UD(c);
-    uint32_t off = ea(c, o, i->adsz);
-    uint32_t base = i->sub ? c->idt.base : c->gdt.base;
+    uint64_t off = ea(c, o, i->adsz);
+    uint64_t base = i->sub ? c->idt.base : c->gdt.base;
     uint16_t limit = i->sub ? c->idt.limit : c->gdt.limit;
     wr_mem(c, o->seg, off, 2, limit);
-    wr_mem(c, o->seg, off + 2, 4, i->opsz == 2 ? base & 0xFFFFFF : base);
+    if (c->code64)
+        wr_mem(c, o->seg, off + 2, 8, base);
+    else
+        wr_mem(c, o->seg, off + 2, 4, i->opsz == 2 ? base & 0xFFFFFF : base);
     next(c, i);
 }
 
@@ -1231,20 +1275,28 @@ static void load_sys_seg(struct emu_cpu *c, bool tr, uint16_t sel)
     }
     if (sel & 4)
         RAISE_GP(c, sel & 0xFFFC);
-    if ((uint32_t)(sel | 7) > c->gdt.limit)
+    if ((uint64_t)(sel | 7) > c->gdt.limit)
         RAISE_GP(c, sel & 0xFFFC);
-    uint32_t a = c->gdt.base + (sel & ~7u);
-    uint32_t lo = emu_sys_read(c, a, 4), hi = emu_sys_read(c, a + 4, 4);
+    uint64_t a = c->gdt.base + (sel & ~7u);
+    uint64_t lo = emu_sys_read(c, a, 4), hi = emu_sys_read(c, a + 4, 4);
     unsigned type = (hi >> 8) & 0x1F;
-    if (tr ? (type != 1 && type != 9) : type != 2)
+    if (tr ? (type != 9 && (type != 1 || c->lma)) : type != 2)
         RAISE_GP(c, sel & 0xFFFC);
+    /* Long mode: 16-byte descriptors, base bits 63:32 in the third dword. */
+    uint64_t upper = 0;
+    if (c->lma) {
+        if ((uint64_t)(sel | 7) + 8 > c->gdt.limit)
+            RAISE_GP(c, sel & 0xFFFC);
+        upper = emu_sys_read(c, a + 8, 4);
+    }
     if (!(hi & 0x8000))
         emu_raise(c, EXC_NP, sel & 0xFFFC, true);
     if (tr) {
         hi |= 0x200;    /* busy */
         emu_sys_write(c, a + 4, 4, hi);
     }
-    emu_seg_from_desc(s, sel, lo, hi);
+    emu_seg_from_desc(s, sel, (uint32_t)lo, (uint32_t)hi);
+    s->base |= upper << 32;
 }
 
 H(h_lldt) { load_sys_seg(c, false, (uint16_t)rd_op(c, i, 0)); next(c, i); }
@@ -1254,7 +1306,7 @@ H(h_sldt)   /* sub: 0 SLDT, 1 STR */
 {
     if (!c->pe)
         RAISE_UD(c);
-    uint32_t v = i->sub ? c->tr.sel : c->ldtr.sel;
+    uint64_t v = i->sub ? c->tr.sel : c->ldtr.sel;
     if (i->op[0].kind == OPK_REG)
         set_reg(c, i->op[0].reg, i->op[0].size, v);
     else
@@ -1274,9 +1326,9 @@ H(h_smsw)
 H(h_lmsw)
 {
     need_cpl0(c);
-    uint32_t v = rd_op(c, i, 0) & 0xF;
+    uint64_t v = rd_op(c, i, 0) & 0xF;
     /* LMSW can set PE but never clear it */
-    uint32_t cr0 = (c->cr0 & ~0xEu) | v | (c->cr0 & 1);
+    uint64_t cr0 = (c->cr0 & ~0xEull) | v | (c->cr0 & 1);
     emu_write_cr(c, 0, cr0);
     next(c, i);
 }
@@ -1291,14 +1343,17 @@ H(h_clts)
 H(h_mov_cr)     /* sub: 0 load CRn (op0 is CR), 1 store */
 {
     need_cpl0(c);
+    /* Outside 64-bit mode the GPR side is 32 bits. */
+    uint64_t m = c->code64 ? ~0ull : 0xFFFFFFFFull;
     if (i->sub == 0) {
-        emu_write_cr(c, i->op[0].reg, c->r[i->op[1].reg]);
+        emu_write_cr(c, i->op[0].reg, c->r[i->op[1].reg] & m);
     } else {
         unsigned n = i->op[1].reg;
-        uint32_t v = n == 0 ? c->cr0 : n == 2 ? c->cr2 : n == 3 ? c->cr3 : n == 4 ? c->cr4 : 0;
-        if (n == 1 || n > 4)
+        uint64_t v = n == 0 ? c->cr0 : n == 2 ? c->cr2 : n == 3 ? c->cr3 : n == 4 ? c->cr4
+                   : c->cr8;
+        if (n == 1 || (n > 4 && n != 8) || (n == 8 && !c->code64))
             RAISE_UD(c);
-        c->r[i->op[0].reg] = v;
+        c->r[i->op[0].reg] = v & m;
     }
     next(c, i);
 }
@@ -1306,12 +1361,13 @@ H(h_mov_cr)     /* sub: 0 load CRn (op0 is CR), 1 store */
 H(h_mov_dr)
 {
     need_cpl0(c);
+    uint64_t m = c->code64 ? ~0ull : 0xFFFFFFFFull;
     if (i->sub == 0) {
         unsigned n = i->op[0].reg & 7;
-        c->dr[n] = c->r[i->op[1].reg];
+        c->dr[n] = c->r[i->op[1].reg] & m;
     } else {
         unsigned n = i->op[1].reg & 7;
-        c->r[i->op[0].reg] = c->dr[n];
+        c->r[i->op[0].reg] = c->dr[n] & m;
     }
     next(c, i);
 }
@@ -1320,7 +1376,7 @@ H(h_invlpg)
 {
     need_cpl0(c);
     const struct emu_operand *o = &i->op[0];
-    tlb_flush_page(&c->tlb, c->seg[o->seg].base + ea(c, o, i->adsz));
+    tlb_flush_page(&c->tlb, seg_lin(c, o->seg, ea(c, o, i->adsz), 1, false));
     next(c, i);
 }
 
@@ -1337,11 +1393,23 @@ H(h_rdtsc)
     next(c, i);
 }
 
+H(h_rdtscp)
+{
+    if (c->pe && c->cpl != 0 && (c->cr4 & 4))
+        RAISE_GP(c, 0);
+    uint64_t v;
+    emu_rdmsr(c, 0x10, &v);
+    c->r[EAX_] = (uint32_t)v;
+    c->r[EDX_] = (uint32_t)(v >> 32);
+    c->r[ECX_] = (uint32_t)c->tsc_aux;
+    next(c, i);
+}
+
 H(h_rdmsr)
 {
     need_cpl0(c);
     uint64_t v;
-    if (!emu_rdmsr(c, c->r[ECX_], &v))
+    if (!emu_rdmsr(c, (uint32_t)c->r[ECX_], &v))
         RAISE_GP(c, 0);
     c->r[EAX_] = (uint32_t)v;
     c->r[EDX_] = (uint32_t)(v >> 32);
@@ -1351,21 +1419,22 @@ H(h_rdmsr)
 H(h_wrmsr)
 {
     need_cpl0(c);
-    if (!emu_wrmsr(c, c->r[ECX_], ((uint64_t)c->r[EDX_] << 32) | c->r[EAX_]))
+    if (!emu_wrmsr(c, (uint32_t)c->r[ECX_], ((uint64_t)(uint32_t)c->r[EDX_] << 32) |
+                                             (uint32_t)c->r[EAX_]))
         RAISE_GP(c, 0);
     next(c, i);
 }
 
 /* LAR / LSL / VERR / VERW: ZF tells whether the selector passes. */
-static bool desc_visible(struct emu_cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi)
+static bool desc_visible(struct emu_cpu *c, uint16_t sel, uint64_t *lo, uint64_t *hi)
 {
     if ((sel & 0xFFFC) == 0)
         return false;
-    uint32_t base = (sel & 4) ? c->ldtr.base : c->gdt.base;
-    uint32_t limit = (sel & 4) ? (c->ldtr.valid ? c->ldtr.limit : 0) : c->gdt.limit;
+    uint64_t base = (sel & 4) ? c->ldtr.base : c->gdt.base;
+    uint64_t limit = (sel & 4) ? (c->ldtr.valid ? c->ldtr.limit : 0) : c->gdt.limit;
     if ((sel & 4) && !c->ldtr.valid)
         return false;
-    if ((uint32_t)(sel | 7) > limit)
+    if ((uint64_t)(sel | 7) > limit)
         return false;
     *lo = emu_sys_read(c, base + (sel & ~7u), 4);
     *hi = emu_sys_read(c, base + (sel & ~7u) + 4, 4);
@@ -1379,7 +1448,7 @@ H(h_larlsl)     /* sub: 0 LAR, 1 LSL */
     if (!c->pe)
         RAISE_UD(c);
     uint16_t sel = (uint16_t)rd_op(c, i, 1);
-    uint32_t lo, hi;
+    uint64_t lo, hi;
     bool ok = desc_visible(c, sel, &lo, &hi);
     if (ok && !((hi >> 12) & 1)) {
         unsigned t = (hi >> 8) & 0xF;
@@ -1391,7 +1460,7 @@ H(h_larlsl)     /* sub: 0 LAR, 1 LSL */
     }
     set_flag(c, F_ZF, ok);
     if (ok) {
-        uint32_t v;
+        uint64_t v;
         if (i->sub) {
             v = (lo & 0xFFFF) | (hi & 0xF0000);
             if (hi & (1u << 23))
@@ -1409,7 +1478,7 @@ H(h_verrw)      /* sub: 0 VERR, 1 VERW */
     if (!c->pe)
         RAISE_UD(c);
     uint16_t sel = (uint16_t)rd_op(c, i, 0);
-    uint32_t lo, hi;
+    uint64_t lo, hi;
     bool ok = desc_visible(c, sel, &lo, &hi) && ((hi >> 12) & 1);
     if (ok) {
         unsigned t = (hi >> 8) & 0xF;
@@ -1424,7 +1493,7 @@ H(h_arpl)
     if (!c->pe)
         RAISE_UD(c);
     struct rmw w;
-    uint32_t d = rmw_read(c, i, &w, true), s = get_reg(c, i->op[1].reg, 2);
+    uint64_t d = rmw_read(c, i, &w, true), s = get_reg(c, i->op[1].reg, 2);
     bool z = (d & 3) < (s & 3);
     if (z)
         rmw_write(c, i, &w, (d & ~3u) | (s & 3));
@@ -1432,109 +1501,163 @@ H(h_arpl)
     next(c, i);
 }
 
-/* ---- x87 probing ---- */
+/* ---- x87 / MMX / SSE through the FPU library (fpu_glue.h) ---- */
 
-static void fpu_check(struct emu_cpu *c, bool wait)
+#define CR0_MP 0x2u
+#define CR0_EM 0x4u
+#define CR0_TS 0x8u
+#define CR0_NE 0x20u
+#define CR4_OSFXSR 0x200u
+#define CR4_OSXMMEXCPT 0x400u
+
+H(h_fwait)
 {
-    if (!wait && (c->cr0 & 4))          /* EM */
+    if ((c->cr0 & CR0_TS) && (c->cr0 & CR0_MP))
         emu_raise(c, EXC_NM, 0, false);
-    if ((c->cr0 & 8) && (!wait || (c->cr0 & 2)))    /* TS (WAIT only with MP) */
-        emu_raise(c, EXC_NM, 0, false);
-}
-
-H(h_fwait) { fpu_check(c, true); next(c, i); }
-
-H(h_fninit)
-{
-    fpu_check(c, false);
-    c->fpu_cw = 0x37F;
-    c->fpu_sw = 0;
-    c->fpu_inited = true;
+    if (fpu_fwait(&c->fpu) == FPU_MF && (c->cr0 & CR0_NE))
+        emu_raise(c, EXC_MF, 0, false);
     next(c, i);
 }
 
-H(h_fnstsw)
+/* What the library's callbacks need: the instruction's memory operand. */
+struct fpu_ctx {
+    struct emu_cpu *c;
+    const struct emu_insn *i;
+    uint64_t off;
+};
+
+/* Memory callbacks: faults unwind with emu_raise (siglongjmp) from here,
+ * before the library commits anything, so the instruction restarts. */
+static bool fm_read(void *o, void *buf, unsigned len)
 {
-    fpu_check(c, false);
-    if (i->op[0].kind == OPK_REG)
-        set_reg(c, EAX_, 2, c->fpu_sw);
-    else
-        wr_mem(c, i->op[0].seg, ea(c, &i->op[0], i->adsz), 2, c->fpu_sw);
-    next(c, i);
+    struct fpu_ctx *x = o;
+    uint8_t *b = buf;
+    if (!x->i->nops)
+        RAISE_UD(x->c);
+    for (unsigned k = 0; k < len;) {
+        unsigned n = len - k >= 8 ? 8 : len - k >= 4 ? 4 : len - k >= 2 ? 2 : 1;
+        uint64_t v = rd_mem(x->c, x->i->op[0].seg, (x->off + k) & size_mask(x->i->adsz), n);
+        memcpy(b + k, &v, n);
+        k += n;
+    }
+    return true;
 }
 
-H(h_fnstcw)
+static bool fm_write(void *o, const void *buf, unsigned len)
 {
-    fpu_check(c, false);
-    wr_mem(c, i->op[0].seg, ea(c, &i->op[0], i->adsz), 2, c->fpu_cw);
-    next(c, i);
+    struct fpu_ctx *x = o;
+    const uint8_t *b = buf;
+    if (!x->i->nops)
+        RAISE_UD(x->c);
+    /* Both ends first: a fault leaves memory untouched in the common case. */
+    (void)seg_lin(x->c, x->i->op[0].seg, x->off, len, true);
+    for (unsigned k = 0; k < len;) {
+        unsigned n = len - k >= 8 ? 8 : len - k >= 4 ? 4 : len - k >= 2 ? 2 : 1;
+        uint64_t v = 0;
+        memcpy(&v, b + k, n);
+        wr_mem(x->c, x->i->op[0].seg, (x->off + k) & size_mask(x->i->adsz), n, v);
+        k += n;
+    }
+    return true;
 }
 
-H(h_fldcw)
+static uint64_t fm_addr(void *o)
 {
-    fpu_check(c, false);
-    c->fpu_cw = (uint16_t)rd_mem(c, i->op[0].seg, ea(c, &i->op[0], i->adsz), 2);
-    next(c, i);
+    struct fpu_ctx *x = o;
+    return x->i->nops ? seg_lin(x->c, x->i->op[0].seg, x->off, 1, false) : 0;
 }
 
-/* FXSAVE/FXRSTOR: iPXE's librm saves the FPU/SSE state around every
- * real-mode call without asking CPUID, so these must exist.  We hold only
- * FCW, FSW and MXCSR; the data registers are always zero (no x87 or SSE
- * arithmetic), all tags empty.  Only the 32-bit-mode part of the image
- * (bytes 0-287) is written; the rest is left alone. */
-#define FXSR_MXCSR_MASK 0xFFBFu     /* no DAZ */
-
-static uint32_t fxsr_addr(struct emu_cpu *c, const struct emu_insn *i)
+/* GPR handles: decode.c stores EMU_FPU_GPR(num, size) in the glue's
+ * dgpr/sgpr; the library itself only ever names X86_REG_AX (FNSTSW AX). */
+static void fm_gpr_decode(uint16_t r, unsigned *num, unsigned *size)
 {
-    if (c->cr0 & 4)                      /* EM */
+    if (r & EMU_FPU_GPR_TAG) {
+        *num = r & 0xFF;
+        *size = (r >> 8) & 0xF;
+    } else {
+        *num = EAX_;
+        *size = 2;
+    }
+}
+
+static uint64_t fm_gpr_get(void *o, uint16_t r)
+{
+    struct fpu_ctx *x = o;
+    unsigned num, size;
+    fm_gpr_decode(r, &num, &size);
+    return get_reg(x->c, num, size);
+}
+
+static void fm_gpr_set(void *o, uint16_t r, uint64_t v)
+{
+    struct fpu_ctx *x = o;
+    unsigned num, size;
+    fm_gpr_decode(r, &num, &size);
+    set_reg(x->c, num, size, v);
+}
+
+H(h_fpu)
+{
+    const struct fpu_glue_insn *g = &i->fg;
+    bool x87 = g->kind == G_X87;
+    bool sse = !x87 && !g->mmx && g->kind != G_FXSAVE && g->kind != G_FXRSTOR;
+    if (c->cr0 & CR0_EM) {
+        if (x87)
+            emu_raise(c, EXC_NM, 0, false);
         RAISE_UD(c);
-    if (c->cr0 & 8)                      /* TS */
+    }
+    if (sse && !(c->cr4 & CR4_OSFXSR))
+        RAISE_UD(c);
+    if (c->cr0 & CR0_TS)
         emu_raise(c, EXC_NM, 0, false);
-    uint32_t off = ea(c, &i->op[0], i->adsz);
-    if (off & 15)
+    struct fpu_ctx x = { c, i, i->nops ? ea(c, &i->op[0], i->adsz) : 0 };
+    emu_flags_fold(c);
+    bool real = !c->pe || (c->eflags & F_VM);
+    struct fpu_glue_env env = {
+        .opaque = &x, .mem_read = fm_read, .mem_write = fm_write, .mem_addr = fm_addr,
+        .gpr_get = fm_gpr_get, .gpr_set = fm_gpr_set, .eflags = &c->eflags,
+        .layout = real ? (i->opsz == 2 ? FPU_REAL16 : FPU_REAL32)
+                       : (i->opsz == 2 ? FPU_PROT16 : FPU_PROT32),
+        .ignne = !(c->cr0 & CR0_NE),
+        .cs = c->seg[CS_].sel, .ds = i->nops ? c->seg[i->op[0].seg].sel : 0,
+        .ip = c->rip, .dp = x.off,
+        /* Intel CPUs save XMM/MXCSR whatever CR4.OSFXSR says (iPXE's librm
+         * relies on that); only the register count depends on the mode. */
+        .legacy = !c->code64,
+    };
+    switch (fpu_glue_exec(&c->fpu, g, &env)) {
+    case FPU_OK:
+        break;
+    case FPU_MF:
+        emu_raise(c, EXC_MF, 0, false);
+    case FPU_XM:
+        if (c->cr4 & CR4_OSXMMEXCPT)
+            emu_raise(c, EXC_XM, 0, false);
+        RAISE_UD(c);
+    case FPU_GP:
         RAISE_GP(c, 0);
-    return off;
-}
-
-H(h_fxsave)
-{
-    uint32_t off = fxsr_addr(c, i);
-    int seg = i->op[0].seg;
-    /* The last dword first: a fault there leaves memory untouched. */
-    wr_mem(c, seg, off + 284, 4, 0);
-    for (uint32_t k = 0; k < 284; k += 4) {
-        uint32_t v = 0;
-        if (k == 0)
-            v = c->fpu_cw | (uint32_t)c->fpu_sw << 16;
-        else if (k == 24)
-            v = c->mxcsr;
-        else if (k == 28)
-            v = FXSR_MXCSR_MASK;
-        wr_mem(c, seg, off + k, 4, v);
+    default:
+        RAISE_UD(c);
     }
     next(c, i);
 }
 
-H(h_fxrstor)
-{
-    uint32_t off = fxsr_addr(c, i);
-    int seg = i->op[0].seg;
-    uint32_t mx = rd_mem(c, seg, off + 24, 4);
-    if (mx & ~FXSR_MXCSR_MASK)
-        RAISE_GP(c, 0);
-    (void)rd_mem(c, seg, off + 508, 4);  /* the whole image must be readable */
-    uint32_t w0 = rd_mem(c, seg, off, 4);
-    c->fpu_cw = (uint16_t)w0;
-    c->fpu_sw = (uint16_t)(w0 >> 16);
-    c->mxcsr = mx;
-    next(c, i);
-}
+/* ---- fast system calls ---- */
 
-H(h_fpu_other)
+H(h_syscall) { emu_syscall(c, next_eip(c, i)); }
+H(h_sysret) { emu_sysret(c, i->opsz); }
+H(h_sysenter) { (void)i; emu_sysenter(c); }
+H(h_sysexit) { emu_sysexit(c, i->opsz); }
+
+H(h_swapgs)
 {
-    (void)i;
-    fpu_check(c, false);
-    emu_unimplemented(c, "x87 arithmetic");
+    if (!c->code64)
+        RAISE_UD(c);
+    need_cpl0(c);
+    uint64_t t = c->seg[GS_].base;
+    c->seg[GS_].base = c->kernel_gs_base;
+    c->kernel_gs_base = t;
+    next(c, i);
 }
 
 H(h_unimpl)

@@ -11,6 +11,13 @@ void emu_seg_real(struct emu_seg *s, uint16_t sel)
     s->base = (uint32_t)sel << 4;
 }
 
+void emu_update_mode(struct emu_cpu *c)
+{
+    c->lma = (c->efer & PG_EFER_LMA) != 0;
+    c->code64 = c->lma && c->seg[CS_].l;
+    c->ip_mask = c->code64 ? ~0ull : c->seg[CS_].db ? 0xFFFFFFFFull : 0xFFFF;
+}
+
 void emu_seg_from_desc(struct emu_seg *s, uint16_t sel, uint32_t lo, uint32_t hi)
 {
     s->sel = sel;
@@ -24,6 +31,7 @@ void emu_seg_from_desc(struct emu_seg *s, uint16_t sel, uint32_t lo, uint32_t hi
     s->dpl = (hi >> 13) & 3;
     s->present = (hi >> 15) & 1;
     s->avl = (hi >> 20) & 1;
+    s->l = (hi >> 21) & 1;
     s->db = (hi >> 22) & 1;
     s->valid = true;
     emu_seg_update_rights(s);
@@ -39,7 +47,8 @@ static void null_seg(struct emu_seg *s, uint16_t sel)
 /* Reads the descriptor for sel; #GP(sel) (or vector `exc`) outside the table. */
 static void read_desc(struct emu_cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi, int exc)
 {
-    uint32_t base, limit;
+    uint64_t base;
+    uint32_t limit;
     if (sel & 4) {
         if (!c->ldtr.valid || !c->ldtr.present)
             emu_raise(c, exc, sel & 0xFFFC, true);
@@ -51,15 +60,15 @@ static void read_desc(struct emu_cpu *c, uint16_t sel, uint32_t *lo, uint32_t *h
     }
     if ((uint32_t)(sel | 7) > limit)
         emu_raise(c, exc, sel & 0xFFFC, true);
-    *lo = emu_sys_read(c, base + (sel & ~7u), 4);
-    *hi = emu_sys_read(c, base + (sel & ~7u) + 4, 4);
+    *lo = (uint32_t)emu_sys_read(c, base + (sel & ~7u), 4);
+    *hi = (uint32_t)emu_sys_read(c, base + (sel & ~7u) + 4, 4);
 }
 
 static void set_accessed(struct emu_cpu *c, uint16_t sel, uint32_t hi)
 {
     if (hi & 0x100)
         return;
-    uint32_t base = (sel & 4) ? c->ldtr.base : c->gdt.base;
+    uint64_t base = (sel & 4) ? c->ldtr.base : c->gdt.base;
     emu_sys_write(c, base + (sel & ~7u) + 5, 1, ((hi >> 8) & 0xFF) | 1);
 }
 
@@ -84,9 +93,12 @@ void emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel)
     }
     unsigned rpl = sel & 3;
     if ((sel & 0xFFFC) == 0) {
-        if (sreg == SS_)
+        /* 64-bit mode allows a null SS at CPL 0-2 (RPL = CPL). */
+        if (sreg == SS_ && !(c->code64 && c->cpl != 3 && rpl == c->cpl))
             RAISE_GP(c, 0);
         null_seg(s, sel);
+        if (sreg == SS_)
+            s->dpl = c->cpl;
         return;
     }
     uint32_t lo, hi;
@@ -117,6 +129,8 @@ static void set_cs(struct emu_cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, ui
     set_accessed(c, sel, hi);
     emu_seg_from_desc(&c->seg[CS_], (uint16_t)((sel & ~3u) | cpl), lo, hi | 0x100);
     emu_set_cpl(c, cpl);
+    emu_update_mode(c);
+    c->stop_block = true;       /* the decode mode may have changed */
 }
 
 /* After a return to an outer level: data segments the new CPL may not use
@@ -172,8 +186,23 @@ static void check_code_desc(struct emu_cpu *c, uint16_t sel, uint32_t hi)
         RAISE_GP(c, sel & 0xFFFC);
 }
 
-void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint32_t off, unsigned opsz, bool call,
-                  uint32_t ret_eip)
+/* A target offset for a code descriptor: canonical for a 64-bit code
+ * segment in long mode, else within the limit. */
+static void check_far_target(struct emu_cpu *c, uint32_t lo, uint32_t hi, uint64_t off)
+{
+    if (c->lma && ((hi >> 21) & 1)) {
+        if (!canonical(off))
+            RAISE_GP(c, 0);
+        return;
+    }
+    struct emu_seg t;
+    emu_seg_from_desc(&t, 0, lo, hi);
+    if (off > t.limit)
+        RAISE_GP(c, 0);
+}
+
+void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsz, bool call,
+                  uint64_t ret_eip)
 {
     if (!c->pe || (c->eflags & F_VM)) {
         if (call) {
@@ -199,10 +228,7 @@ void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint32_t off, unsigned opsz, 
         }
         if (!(hi & 0x8000))
             emu_raise(c, EXC_NP, sel & 0xFFFC, true);
-        struct emu_seg t;
-        emu_seg_from_desc(&t, sel, lo, hi);
-        if (off > t.limit)
-            RAISE_GP(c, 0);
+        check_far_target(c, lo, hi, off);
         if (call) {
             uint16_t old_cs = c->seg[CS_].sel;
             push(c, opsz, old_cs);
@@ -213,6 +239,8 @@ void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint32_t off, unsigned opsz, 
         return;
     }
     /* System descriptor: only call gates (16- and 32-bit). */
+    if (c->lma)
+        emu_unimplemented(c, "far transfer through a long-mode call gate");
     if (type != 4 && type != 0xC) {
         emu_unimplemented(c, "far transfer through a task gate/TSS");
     }
@@ -252,8 +280,8 @@ void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint32_t off, unsigned opsz, 
     uint32_t nesp;
     tss_stack(c, cdpl, &nss, &nesp);
     struct emu_seg old_ss = c->seg[SS_];
-    uint32_t old_esp = c->r[ESP_];
-    uint32_t params[32];
+    uint64_t old_esp = c->r[ESP_];
+    uint64_t params[32];
     for (unsigned k = 0; k < nparams; k++)
         params[k] = rd_mem(c, SS_, (old_esp + k * gsz) & sp_mask(c), gsz);
     uint8_t old_cpl = c->cpl;
@@ -274,11 +302,11 @@ void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint32_t off, unsigned opsz, 
 
 void emu_far_return(struct emu_cpu *c, unsigned opsz, uint16_t pop_bytes)
 {
-    uint32_t m = sp_mask(c), sp = c->r[ESP_] & m;
-    uint32_t eip = rd_mem(c, SS_, sp, opsz);
+    uint64_t m = sp_mask(c), sp = c->r[ESP_] & m;
+    uint64_t eip = rd_mem(c, SS_, sp, opsz);
     uint16_t sel = (uint16_t)rd_mem(c, SS_, (sp + opsz) & m, opsz);
     if (!c->pe || (c->eflags & F_VM)) {
-        c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + 2 * opsz + pop_bytes) & m);
+        set_sp(c, m, sp + 2 * opsz + pop_bytes);
         emu_seg_real(&c->seg[CS_], sel);
         c->eip = eip;
         return;
@@ -294,22 +322,20 @@ void emu_far_return(struct emu_cpu *c, unsigned opsz, uint16_t pop_bytes)
         RAISE_GP(c, sel & 0xFFFC);
     if (!(hi & 0x8000))
         emu_raise(c, EXC_NP, sel & 0xFFFC, true);
+    check_far_target(c, lo, hi, eip);
     if (rpl == c->cpl) {
-        c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + 2 * opsz + pop_bytes) & m);
+        set_sp(c, m, sp + 2 * opsz + pop_bytes);
         set_cs(c, sel, lo, hi, c->cpl);
         c->eip = eip;
         return;
     }
     /* Return to an outer level: pop SS:ESP too. */
-    uint32_t osp = (sp + 2 * opsz + pop_bytes) & m;
-    uint32_t nesp = rd_mem(c, SS_, osp, opsz);
+    uint64_t osp = (sp + 2 * opsz + pop_bytes) & m;
+    uint64_t nesp = rd_mem(c, SS_, osp, opsz);
     uint16_t nss = (uint16_t)rd_mem(c, SS_, (osp + opsz) & m, opsz);
     set_cs(c, sel, lo, hi, (uint8_t)rpl);
     emu_load_seg(c, SS_, nss);
-    if (c->seg[SS_].db)
-        c->r[ESP_] = nesp + pop_bytes;
-    else
-        c->r[ESP_] = (c->r[ESP_] & 0xFFFF0000u) | ((nesp + pop_bytes) & 0xFFFF);
+    set_sp(c, sp_mask(c), nesp + pop_bytes);
     c->eip = eip;
     drop_inner_segs(c);
 }
@@ -317,7 +343,7 @@ void emu_far_return(struct emu_cpu *c, unsigned opsz, uint16_t pop_bytes)
 static uint32_t eflags_mask_for(const struct emu_cpu *c, unsigned opsz)
 {
     uint32_t m = F_ARITH | F_TF | F_DF | F_NT;
-    if (opsz == 4)
+    if (opsz >= 4)
         m |= F_AC | F_ID | F_RF;
     if (c->cpl == 0 || !c->pe)
         m |= F_IOPL;
@@ -328,26 +354,73 @@ static uint32_t eflags_mask_for(const struct emu_cpu *c, unsigned opsz)
     return m;
 }
 
+/* IRET in 64-bit mode: always pops SS:RSP; a null SS is fine when
+ * returning to 64-bit code at CPL < 3. */
+static void iret64(struct emu_cpu *c, unsigned opsz)
+{
+    if (c->eflags & F_NT)
+        RAISE_GP(c, 0);
+    uint64_t sp = c->r[ESP_];
+    uint64_t rip = rd_mem(c, SS_, sp, opsz);
+    uint16_t sel = (uint16_t)rd_mem(c, SS_, sp + opsz, opsz);
+    uint64_t fl = rd_mem(c, SS_, sp + 2 * opsz, opsz);
+    uint64_t nrsp = rd_mem(c, SS_, sp + 3 * opsz, opsz);
+    uint16_t nss = (uint16_t)rd_mem(c, SS_, sp + 4 * opsz, opsz);
+    if (fl & F_VM)
+        RAISE_GP(c, 0);
+    unsigned rpl = sel & 3;
+    if ((sel & 0xFFFC) == 0)
+        RAISE_GP(c, 0);
+    uint32_t lo, hi;
+    read_desc(c, sel, &lo, &hi, EXC_GP);
+    check_code_desc(c, sel, hi);
+    unsigned dpl = (hi >> 13) & 3, type = (hi >> 8) & 0xF;
+    if (rpl < c->cpl || ((type & 4) ? dpl > rpl : dpl != rpl))
+        RAISE_GP(c, sel & 0xFFFC);
+    if (!(hi & 0x8000))
+        emu_raise(c, EXC_NP, sel & 0xFFFC, true);
+    bool to64 = (hi >> 21) & 1;
+    if (!to64)
+        rip = (uint32_t)rip;
+    check_far_target(c, lo, hi, rip);
+    uint32_t fmask = eflags_mask_for(c, opsz);
+    uint8_t old_cpl = c->cpl;
+    set_cs(c, sel, lo, hi, (uint8_t)rpl);
+    emu_load_seg(c, SS_, nss);
+    c->r[ESP_] = to64 ? nrsp : (uint32_t)nrsp;
+    c->rip = rip;
+    emu_write_eflags(c, (uint32_t)fl, fmask);
+    if (rpl > old_cpl)
+        drop_inner_segs(c);
+}
+
 void emu_iret(struct emu_cpu *c, unsigned opsz)
 {
-    uint32_t m = sp_mask(c), sp = c->r[ESP_] & m;
+    uint64_t m = sp_mask(c), sp = c->r[ESP_] & m;
     if (!c->pe) {
-        uint32_t eip = rd_mem(c, SS_, sp, opsz);
+        uint64_t eip = rd_mem(c, SS_, sp, opsz);
         uint16_t sel = (uint16_t)rd_mem(c, SS_, (sp + opsz) & m, opsz);
-        uint32_t fl = rd_mem(c, SS_, (sp + 2 * opsz) & m, opsz);
-        c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + 3 * opsz) & m);
+        uint32_t fl = (uint32_t)rd_mem(c, SS_, (sp + 2 * opsz) & m, opsz);
+        set_sp(c, m, sp + 3 * opsz);
         emu_seg_real(&c->seg[CS_], sel);
         c->eip = eip;
         emu_write_eflags(c, fl, eflags_mask_for(c, opsz) & ~F_VM);
         return;
     }
+    if (c->code64) {
+        iret64(c, opsz);
+        return;
+    }
     if (c->eflags & F_VM)
         emu_unimplemented(c, "IRET in virtual-8086 mode");
-    if (c->eflags & F_NT)
+    if (c->eflags & F_NT) {
+        if (c->lma)
+            RAISE_GP(c, 0);
         emu_unimplemented(c, "IRET with NT (task return)");
-    uint32_t eip = rd_mem(c, SS_, sp, opsz);
+    }
+    uint64_t eip = rd_mem(c, SS_, sp, opsz);
     uint16_t sel = (uint16_t)rd_mem(c, SS_, (sp + opsz) & m, opsz);
-    uint32_t fl = rd_mem(c, SS_, (sp + 2 * opsz) & m, opsz);
+    uint32_t fl = (uint32_t)rd_mem(c, SS_, (sp + 2 * opsz) & m, opsz);
     if (opsz == 4 && (fl & F_VM) && c->cpl == 0) {
         c->st.v86_attempts++;
         emu_unimplemented(c, "IRET to virtual-8086 mode");
@@ -365,27 +438,27 @@ void emu_iret(struct emu_cpu *c, unsigned opsz)
         emu_raise(c, EXC_NP, sel & 0xFFFC, true);
     uint32_t fmask = eflags_mask_for(c, opsz);
     if (rpl == c->cpl) {
-        c->r[ESP_] = (c->r[ESP_] & ~m) | ((sp + 3 * opsz) & m);
+        set_sp(c, m, sp + 3 * opsz);
         set_cs(c, sel, lo, hi, c->cpl);
         c->eip = eip;
         emu_write_eflags(c, fl, fmask);
         return;
     }
-    uint32_t nesp = rd_mem(c, SS_, (sp + 3 * opsz) & m, opsz);
+    uint64_t nesp = rd_mem(c, SS_, (sp + 3 * opsz) & m, opsz);
     uint16_t nss = (uint16_t)rd_mem(c, SS_, (sp + 4 * opsz) & m, opsz);
     set_cs(c, sel, lo, hi, (uint8_t)rpl);
     emu_load_seg(c, SS_, nss);
-    c->r[ESP_] = c->seg[SS_].db ? nesp : (c->r[ESP_] & 0xFFFF0000u) | (nesp & 0xFFFF);
+    set_sp(c, sp_mask(c), nesp);
     c->eip = eip;
     emu_write_eflags(c, fl, fmask);
     drop_inner_segs(c);
 }
 
-static void real_interrupt(struct emu_cpu *c, int vec, uint32_t ret_eip)
+static void real_interrupt(struct emu_cpu *c, int vec, uint64_t ret_eip)
 {
     if ((uint32_t)vec * 4 + 3 > c->idt.limit)
         RAISE_GP(c, (uint32_t)vec * 8 + 2);
-    uint32_t ent = lin_read(c, c->idt.base + (uint32_t)vec * 4, 4);
+    uint32_t ent = (uint32_t)lin_read(c, c->idt.base + (uint32_t)vec * 4, 4);
     uint32_t fl = emu_get_eflags(c);
     push(c, 2, fl);
     push(c, 2, c->seg[CS_].sel);
@@ -395,11 +468,102 @@ static void real_interrupt(struct emu_cpu *c, int vec, uint32_t ret_eip)
     c->eip = ent & 0xFFFF;
 }
 
+/* Long-mode stack pointer from the 64-bit TSS: RSPn at 4 + 8n, ISTn at
+ * 36 + 8(n-1). */
+static uint64_t tss64_read(struct emu_cpu *c, unsigned off)
+{
+    if (!c->tr.valid || off + 7 > c->tr.limit)
+        emu_raise(c, EXC_TS, c->tr.sel & 0xFFFC, true);
+    return emu_sys_read(c, c->tr.base + off, 8);
+}
+
+/* Supervisor stack write during delivery (the new CPL's rights). */
+static void push64(struct emu_cpu *c, uint64_t *rsp, uint64_t v)
+{
+    *rsp -= 8;
+    if (!canonical(*rsp))
+        emu_raise(c, EXC_SS, 0, true);
+    lin_write(c, *rsp, 8, v);
+}
+
+/* Interrupt/exception delivery in long mode (64-bit and compatibility
+ * mode alike): 16-byte gates, 64-bit target, SS:RSP always pushed, the
+ * stack aligned to 16, IST stacks. */
+static void long_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint32_t err,
+                           uint64_t ret_rip)
+{
+    uint32_t ext = soft ? 0 : 1;
+    uint32_t gerr = (uint32_t)vec * 8 + 2 + ext;
+    if ((uint32_t)vec * 16 + 15 > c->idt.limit)
+        RAISE_GP(c, gerr);
+    uint64_t ga = c->idt.base + (uint32_t)vec * 16;
+    uint32_t lo = (uint32_t)emu_sys_read(c, ga, 4), hi = (uint32_t)emu_sys_read(c, ga + 4, 4);
+    uint64_t off_hi = emu_sys_read(c, ga + 8, 4);
+    unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3, ist = hi & 7;
+    if (type != 0xE && type != 0xF)
+        RAISE_GP(c, gerr);
+    if (soft && dpl < c->cpl)
+        RAISE_GP(c, gerr);
+    if (!(hi & 0x8000))
+        emu_raise(c, EXC_NP, gerr, true);
+    uint16_t csel = (uint16_t)(lo >> 16);
+    uint64_t off = (lo & 0xFFFF) | (hi & 0xFFFF0000u) | (off_hi << 32);
+    if ((csel & 0xFFFC) == 0)
+        RAISE_GP(c, ext);
+    uint32_t clo, chi;
+    read_desc(c, csel, &clo, &chi, EXC_GP);
+    if (!((chi >> 12) & 1) || !((chi >> 8) & 8) || !((chi >> 21) & 1) || ((chi >> 22) & 1))
+        RAISE_GP(c, (csel & 0xFFFC) + ext);
+    unsigned cdpl = (chi >> 13) & 3;
+    if ((chi & 0x400) && cdpl < c->cpl)     /* conforming: stays at CPL */
+        cdpl = c->cpl;
+    if (cdpl > c->cpl)
+        RAISE_GP(c, (csel & 0xFFFC) + ext);
+    if (!(chi & 0x8000))
+        emu_raise(c, EXC_NP, (csel & 0xFFFC) + ext, true);
+    if (!canonical(off))
+        RAISE_GP(c, ext);
+    uint32_t fl = emu_get_eflags(c);
+    uint64_t old_rsp = c->r[ESP_];
+    uint16_t old_ss = c->seg[SS_].sel, old_cs = c->seg[CS_].sel;
+    bool change = cdpl < c->cpl;
+    uint64_t rsp = ist ? tss64_read(c, 36 + 8 * (ist - 1))
+                 : change ? tss64_read(c, 4 + 8 * cdpl) : old_rsp;
+    rsp &= ~0xFull;
+    uint8_t old_cpl = c->cpl;
+    c->cpl = (uint8_t)cdpl;            /* the pushes are accesses at the new CPL */
+    push64(c, &rsp, old_ss);
+    push64(c, &rsp, old_rsp);
+    push64(c, &rsp, fl);
+    push64(c, &rsp, old_cs);
+    push64(c, &rsp, ret_rip);
+    if (has_err)
+        push64(c, &rsp, err);
+    c->cpl = old_cpl;
+    set_cs(c, csel, clo, chi, (uint8_t)cdpl);
+    if (change) {
+        /* SS becomes a null selector with RPL = new CPL */
+        c->seg[SS_].sel = (uint16_t)cdpl;
+        c->seg[SS_].valid = false;
+        c->seg[SS_].dpl = (uint8_t)cdpl;
+        c->seg[SS_].rd = c->seg[SS_].wr = false;
+    }
+    c->r[ESP_] = rsp;
+    c->rip = off;
+    c->eflags &= ~(F_TF | F_NT | F_RF | F_VM);
+    if (!(type & 1))
+        c->eflags &= ~F_IF;
+}
+
 void emu_do_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint32_t err,
-                      uint32_t ret_eip)
+                      uint64_t ret_eip)
 {
     if (!c->pe) {
         real_interrupt(c, vec, ret_eip);
+        return;
+    }
+    if (c->lma) {
+        long_interrupt(c, vec, soft, has_err, err, ret_eip);
         return;
     }
     if (c->eflags & F_VM)
@@ -408,8 +572,8 @@ void emu_do_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint3
     uint32_t gerr = (uint32_t)vec * 8 + 2 + ext;
     if ((uint32_t)vec * 8 + 7 > c->idt.limit)
         RAISE_GP(c, gerr);
-    uint32_t lo = emu_sys_read(c, c->idt.base + (uint32_t)vec * 8, 4);
-    uint32_t hi = emu_sys_read(c, c->idt.base + (uint32_t)vec * 8 + 4, 4);
+    uint32_t lo = (uint32_t)emu_sys_read(c, c->idt.base + (uint32_t)vec * 8, 4);
+    uint32_t hi = (uint32_t)emu_sys_read(c, c->idt.base + (uint32_t)vec * 8 + 4, 4);
     unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3;
     if (type == 5)
         emu_unimplemented(c, "interrupt through a task gate");
@@ -441,7 +605,7 @@ void emu_do_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint3
         uint32_t nesp;
         tss_stack(c, cdpl, &nss, &nesp);
         uint16_t old_ss = c->seg[SS_].sel;
-        uint32_t old_esp = c->r[ESP_];
+        uint64_t old_esp = c->r[ESP_];
         struct emu_seg save_ss = c->seg[SS_];
         uint8_t old_cpl = c->cpl;
         c->cpl = (uint8_t)cdpl;
@@ -472,16 +636,34 @@ void emu_do_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint3
         c->eflags &= ~F_IF;
 }
 
-void emu_write_cr(struct emu_cpu *c, int n, uint32_t v)
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define CR4_ALLOWED (0x0001u | 0x0002u | 0x0004u | 0x0008u | 0x0010u | 0x0020u | 0x0080u | \
+                     0x0100u | 0x0200u | 0x0400u)  /* VME..PGE, PCE, OSFXSR, OSXMMEXCPT */
+
+void emu_write_cr(struct emu_cpu *c, int n, uint64_t v)
 {
     switch (n) {
     case 0: {
         v |= 0x10;      /* ET is hardwired */
+        if (v >> 32)
+            RAISE_GP(c, 0);
         if ((v & PG_CR0_PG) && !(v & 1))
             RAISE_GP(c, 0);
         if (((v >> 29) & 1) && !((v >> 30) & 1))
             RAISE_GP(c, 0);      /* NW without CD */
-        uint32_t changed = c->cr0 ^ v;
+        uint64_t changed = c->cr0 ^ v;
+        /* Long mode activates when paging turns on with EFER.LME (PAE
+         * required), and deactivates when paging turns off. */
+        if ((changed & PG_CR0_PG) && (v & PG_CR0_PG) && (c->efer & EFER_LME)) {
+            if (!(c->cr4 & PG_CR4_PAE) || c->seg[CS_].l)
+                RAISE_GP(c, 0);
+            c->efer |= PG_EFER_LMA;
+        } else if ((changed & PG_CR0_PG) && !(v & PG_CR0_PG)) {
+            if (c->code64)
+                RAISE_GP(c, 0);
+            c->efer &= ~PG_EFER_LMA;
+        }
         c->cr0 = v;
         c->pe = v & 1;
         c->pg = v & PG_CR0_PG;
@@ -491,6 +673,7 @@ void emu_write_cr(struct emu_cpu *c, int n, uint32_t v)
             c->cpl = c->pe ? c->seg[CS_].dpl : 0;
             emu_refresh_seg_rights(c);
         }
+        emu_update_mode(c);
         c->stop_block = true;
         break;
     }
@@ -498,19 +681,26 @@ void emu_write_cr(struct emu_cpu *c, int n, uint32_t v)
         c->cr2 = v;
         break;
     case 3:
+        if (!c->lma)
+            v = (uint32_t)v;
         c->cr3 = v;
         tlb_flush_all(&c->tlb, true);
         c->stop_block = true;
         break;
     case 4:
-        /* VME..PGE and OSFXSR (FXSAVE/FXRSTOR exist; no SSE arithmetic). */
-        if (v & ~(0x0001u | 0x0002u | 0x0004u | 0x0008u | 0x0010u | 0x0020u | 0x0080u | 0x0100u |
-                  0x0200u))
+        if (v & ~(uint64_t)CR4_ALLOWED)
+            RAISE_GP(c, 0);
+        if (c->lma && !(v & PG_CR4_PAE))
             RAISE_GP(c, 0);
         if ((c->cr4 ^ v) & (PG_CR4_PSE | PG_CR4_PAE | PG_CR4_PGE))
             tlb_flush_all(&c->tlb, false);
         c->cr4 = v;
         c->stop_block = true;
+        break;
+    case 8:
+        if (v & ~0xFull)
+            RAISE_GP(c, 0);
+        c->cr8 = v;     /* TPR: no local APIC, nothing to mask */
         break;
     default:
         RAISE_UD(c);
@@ -526,6 +716,14 @@ void emu_write_cr(struct emu_cpu *c, int n, uint32_t v)
 #define MSR_PAT 0x277
 #define MSR_MTRR_DEF 0x2FF
 #define MSR_EFER 0xC0000080u
+#define MSR_STAR 0xC0000081u
+#define MSR_LSTAR 0xC0000082u
+#define MSR_CSTAR 0xC0000083u
+#define MSR_SFMASK 0xC0000084u
+#define MSR_FS_BASE 0xC0000100u
+#define MSR_GS_BASE 0xC0000101u
+#define MSR_KERNEL_GS_BASE 0xC0000102u
+#define MSR_TSC_AUX 0xC0000103u
 
 static uint64_t host_tsc(void) { return __builtin_ia32_rdtsc(); }
 
@@ -541,6 +739,14 @@ bool emu_rdmsr(struct emu_cpu *c, uint32_t idx, uint64_t *v)
     case MSR_PAT: *v = c->pat; return true;
     case MSR_MTRR_DEF: *v = c->mtrr_def; return true;
     case MSR_EFER: *v = c->efer; return true;
+    case MSR_STAR: *v = c->star; return true;
+    case MSR_LSTAR: *v = c->lstar; return true;
+    case MSR_CSTAR: *v = c->cstar; return true;
+    case MSR_SFMASK: *v = c->sfmask; return true;
+    case MSR_FS_BASE: *v = c->seg[FS_].base; return true;
+    case MSR_GS_BASE: *v = c->seg[GS_].base; return true;
+    case MSR_KERNEL_GS_BASE: *v = c->kernel_gs_base; return true;
+    case MSR_TSC_AUX: *v = c->tsc_aux; return true;
     case 0xFE: *v = 0; return true;             /* MTRRcap: no MTRRs */
     default:
         if (idx >= 0x200 && idx < 0x280) {      /* MTRR bases/masks: read as zero */
@@ -563,11 +769,31 @@ bool emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v)
     case MSR_PAT: c->pat = v; return true;
     case MSR_MTRR_DEF: c->mtrr_def = v; return true;
     case MSR_EFER:
-        if (v & ~PG_EFER_NXE)
-            return false;       /* no long mode, no SYSCALL */
-        c->efer = v;
+        if (v & ~(EFER_SCE | EFER_LME | PG_EFER_LMA | PG_EFER_NXE))
+            return false;
+        if (c->pg && ((v ^ c->efer) & EFER_LME))
+            return false;       /* LME only changes with paging off */
+        c->efer = (v & ~PG_EFER_LMA) | (c->efer & PG_EFER_LMA);    /* LMA is read-only */
         tlb_flush_all(&c->tlb, false);
         return true;
+    case MSR_STAR: c->star = v; return true;
+    case MSR_LSTAR: case MSR_CSTAR: case MSR_FS_BASE: case MSR_GS_BASE:
+    case MSR_KERNEL_GS_BASE:
+        if (!canonical(v))
+            return false;
+        if (idx == MSR_LSTAR)
+            c->lstar = v;
+        else if (idx == MSR_CSTAR)
+            c->cstar = v;
+        else if (idx == MSR_FS_BASE)
+            c->seg[FS_].base = v;
+        else if (idx == MSR_GS_BASE)
+            c->seg[GS_].base = v;
+        else
+            c->kernel_gs_base = v;
+        return true;
+    case MSR_SFMASK: c->sfmask = (uint32_t)v; return true;
+    case MSR_TSC_AUX: c->tsc_aux = (uint32_t)v; return true;
     default:
         if (idx >= 0x200 && idx < 0x280)
             return true;
@@ -579,7 +805,7 @@ bool emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v)
  * what this emulator does not implement. */
 void emu_cpuid(struct emu_cpu *c)
 {
-    uint32_t leaf = c->r[EAX_], sub = c->r[ECX_];
+    uint32_t leaf = (uint32_t)c->r[EAX_], sub = (uint32_t)c->r[ECX_];
     struct cpuid_regs r = { 0, 0, 0, 0 };
     uint32_t maxb, maxe, b0, c0, d0;
     __asm__ volatile("cpuid" : "=a"(maxb), "=b"(b0), "=c"(c0), "=d"(d0) : "a"(0), "c"(0));
@@ -587,8 +813,8 @@ void emu_cpuid(struct emu_cpu *c)
                      : "a"(0x80000000u), "c"(0));
     if (maxb > 2)
         maxb = 2;
-    if (maxe > 0x80000004u)
-        maxe = 0x80000004u;
+    if (maxe > 0x80000008u)
+        maxe = 0x80000008u;
     if (leaf > maxb && leaf < 0x80000000u)
         leaf = maxb;
     if (leaf >= 0x80000000u && leaf > maxe) {
@@ -603,10 +829,13 @@ void emu_cpuid(struct emu_cpu *c)
         r.eax = maxb;
         break;
     case 1:
-        /* FPU DE PSE TSC MSR PAE CX8 PGE CMOV PAT PSE36 FXSR (no VME, no SSE) */
+        /* FPU DE PSE TSC MSR PAE CX8 SEP PGE CMOV PAT PSE36 MMX FXSR SSE SSE2
+         * (no APIC, no MCE/MCA, no CLFLUSH, no VME) */
         r.edx &= (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
-                 (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) | (1u << 24);
-        r.ecx &= (1u << 31);        /* hypervisor bit only */
+                 (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) |
+                 (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
+        /* SSE3 SSSE3 CMPXCHG16B + the hypervisor bit */
+        r.ecx &= (1u << 0) | (1u << 9) | (1u << 13) | (1u << 31);
         break;
     case 2:
         break;
@@ -614,8 +843,16 @@ void emu_cpuid(struct emu_cpu *c)
         r.eax = maxe;
         break;
     case 0x80000001u:
-        r.ecx = 0;
-        r.edx &= (1u << 20);        /* NX */
+        r.ecx &= 1u;                /* LAHF/SAHF in 64-bit mode */
+        /* SYSCALL NX RDTSCP LM */
+        r.edx &= (1u << 11) | (1u << 20) | (1u << 27) | (1u << 29);
+        break;
+    case 0x80000008u:
+        r.eax = 40 | (48 << 8);     /* physical / linear address bits */
+        r.ebx = r.ecx = r.edx = 0;
+        break;
+    case 0x80000005u: case 0x80000006u: case 0x80000007u:
+        r.eax = r.ebx = r.ecx = r.edx = 0;
         break;
     default:
         break;
@@ -626,6 +863,99 @@ void emu_cpuid(struct emu_cpu *c)
     c->r[EDX_] = r.edx;
 }
 
+/* ---- fast system calls ---- */
+
+/* Flat code/stack segment caches SYSCALL/SYSRET/SYSENTER/SYSEXIT load
+ * without reading the GDT. */
+static void flat_seg(struct emu_seg *s, uint16_t sel, bool code, bool l64, bool db, uint8_t dpl)
+{
+    *s = (struct emu_seg){ .base = 0, .limit = 0xFFFFFFFFu, .sel = sel,
+                           .type = code ? 0xB : 0x3, .dpl = dpl, .present = true, .s = true,
+                           .db = db, .l = l64, .g = true, .valid = true };
+    emu_seg_update_rights(s);
+}
+
+void emu_syscall(struct emu_cpu *c, uint64_t next_rip)
+{
+    if (!(c->efer & EFER_SCE))
+        RAISE_UD(c);
+    uint16_t sel = (uint16_t)(c->star >> 32) & 0xFFFC;
+    uint32_t fl = emu_get_eflags(c);
+    if (c->lma) {
+        c->r[ECX_] = next_rip;
+        c->r[11] = fl & ~F_RF;
+        flat_seg(&c->seg[CS_], sel, true, true, false, 0);
+        flat_seg(&c->seg[SS_], (uint16_t)(sel + 8), false, false, true, 0);
+        c->rip = c->code64 ? c->lstar : c->cstar;
+        emu_write_eflags(c, fl & ~(uint32_t)c->sfmask & ~F_RF, 0xFFFFFFFFu);
+    } else {
+        c->r[ECX_] = (uint32_t)next_rip;
+        flat_seg(&c->seg[CS_], sel, true, false, true, 0);
+        flat_seg(&c->seg[SS_], (uint16_t)(sel + 8), false, false, true, 0);
+        c->rip = (uint32_t)c->star;
+        emu_write_eflags(c, fl & ~(F_VM | F_IF | F_RF), 0xFFFFFFFFu);
+    }
+    emu_set_cpl(c, 0);
+    emu_update_mode(c);
+    if (c->lma && !c->code64)
+        c->rip = c->cstar;
+}
+
+void emu_sysret(struct emu_cpu *c, unsigned opsz)
+{
+    if (!(c->efer & EFER_SCE))
+        RAISE_UD(c);
+    if (!c->pe || c->cpl != 0)
+        RAISE_GP(c, 0);
+    uint16_t base = (uint16_t)(c->star >> 48);
+    bool to64 = c->lma && opsz == 8;
+    if (to64 && !canonical(c->r[ECX_]))
+        RAISE_GP(c, 0);
+    if (c->lma) {
+        uint16_t cs = to64 ? (uint16_t)(base + 16) : base;
+        flat_seg(&c->seg[CS_], (uint16_t)(cs | 3), true, to64, !to64, 3);
+        c->rip = to64 ? c->r[ECX_] : (uint32_t)c->r[ECX_];
+        emu_write_eflags(c, ((uint32_t)c->r[11] & 0x3C7FD7u) | 2u, 0xFFFFFFFFu);
+    } else {
+        flat_seg(&c->seg[CS_], (uint16_t)(base | 3), true, false, true, 3);
+        c->rip = (uint32_t)c->r[ECX_];
+        emu_write_eflags(c, emu_get_eflags(c) | F_IF, 0xFFFFFFFFu);
+    }
+    /* SS keeps its own selector cache semantics: flat, DPL 3. */
+    flat_seg(&c->seg[SS_], (uint16_t)((base + 8) | 3), false, false, true, 3);
+    emu_set_cpl(c, 3);
+    emu_update_mode(c);
+}
+
+void emu_sysenter(struct emu_cpu *c)
+{
+    uint16_t sel = (uint16_t)c->sysenter_cs & 0xFFFC;
+    if (!c->pe || sel == 0)
+        RAISE_GP(c, 0);
+    emu_write_eflags(c, emu_get_eflags(c) & ~(F_VM | F_IF | F_RF), 0xFFFFFFFFu);
+    flat_seg(&c->seg[CS_], sel, true, c->lma, !c->lma, 0);
+    flat_seg(&c->seg[SS_], (uint16_t)(sel + 8), false, false, true, 0);
+    emu_set_cpl(c, 0);
+    emu_update_mode(c);
+    c->r[ESP_] = c->lma ? c->sysenter_esp : (uint32_t)c->sysenter_esp;
+    c->rip = c->lma ? c->sysenter_eip : (uint32_t)c->sysenter_eip;
+}
+
+void emu_sysexit(struct emu_cpu *c, unsigned opsz)
+{
+    uint16_t sel = (uint16_t)c->sysenter_cs & 0xFFFC;
+    if (!c->pe || sel == 0 || c->cpl != 0)
+        RAISE_GP(c, 0);
+    bool to64 = opsz == 8;
+    uint16_t cs = (uint16_t)(sel + (to64 ? 32 : 16));
+    flat_seg(&c->seg[CS_], (uint16_t)(cs | 3), true, to64, !to64, 3);
+    flat_seg(&c->seg[SS_], (uint16_t)((cs + 8) | 3), false, false, true, 3);
+    emu_set_cpl(c, 3);
+    emu_update_mode(c);
+    c->r[ESP_] = to64 ? c->r[ECX_] : (uint32_t)c->r[ECX_];
+    c->rip = to64 ? c->r[EDX_] : (uint32_t)c->r[EDX_];
+}
+
 /* I/O permission: CPL <= IOPL, or the TSS bitmap allows every byte. */
 bool emu_io_allowed(struct emu_cpu *c, uint16_t port, unsigned size)
 {
@@ -633,10 +963,10 @@ bool emu_io_allowed(struct emu_cpu *c, uint16_t port, unsigned size)
         return true;
     if (!c->tr.valid || !(c->tr.type & 8) || c->tr.limit < 0x67)
         return false;
-    uint32_t base = emu_sys_read(c, c->tr.base + 0x66, 2);
+    uint32_t base = (uint32_t)emu_sys_read(c, c->tr.base + 0x66, 2);
     uint32_t at = base + port / 8;
     if (at + 1 > c->tr.limit)
         return false;
-    uint32_t bits = emu_sys_read(c, c->tr.base + at, 2);
+    uint32_t bits = (uint32_t)emu_sys_read(c, c->tr.base + at, 2);
     return ((bits >> (port & 7)) & ((1u << size) - 1)) == 0;
 }

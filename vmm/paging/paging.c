@@ -130,19 +130,63 @@ static int walk_pae(const struct pg_regs *r, const struct pg_phys *mem, uint32_t
     return 0;
 }
 
-int pg_walk(const struct pg_regs *r, const struct pg_phys *mem, uint32_t lin, unsigned access,
+static int rsvd_fault(uint32_t *err, unsigned access)
+{
+    fault(err, access, true);
+    *err |= PG_ERR_RSVD;
+    return -1;
+}
+
+/* Long mode: PML4 -> PDPT -> PD -> PT, 9 bits each.  U/W are the AND of
+ * all levels, NX the OR; A is set on every level used, D on the leaf. */
+static int walk4(const struct pg_regs *r, const struct pg_phys *mem, uint64_t lin,
+                 unsigned access, struct pg_result *res, uint32_t *err)
+{
+    uint64_t table = r->cr3 & PAE_ADDR, ent[4], pa[4];
+    bool nxe = r->efer & PG_EFER_NXE, u = true, w = true, nx = false;
+    int level;
+    for (level = 0; level < 4; level++) {
+        unsigned shift = 39 - 9 * (unsigned)level;
+        pa[level] = table + (((lin >> shift) & 0x1FF) << 3);
+        if (!mem->read(mem->opaque, pa[level], 8, &ent[level]) || !(ent[level] & PTE_P))
+            return fault(err, access, false);
+        uint64_t e = ent[level];
+        if (pae_rsvd(r, e) || (level == 0 && (e & PTE_PS)))
+            return rsvd_fault(err, access);
+        u = u && (e & PTE_U);
+        w = w && (e & PTE_W);
+        nx = nx || (nxe && (e & PTE_NX));
+        if (level == 3 || ((level == 1 || level == 2) && (e & PTE_PS)))
+            break;
+        table = e & PAE_ADDR;
+    }
+    if (!allowed(r, access, u, w, nx))
+        return fault(err, access, true);
+    for (int k = 0; k < level; k++)
+        set_bits(mem, pa[k], 8, ent[k], PTE_A);
+    set_bits(mem, pa[level], 8, ent[level], PTE_A | ((access & PG_ERR_W) ? PTE_D : 0));
+    uint64_t e = ent[level];
+    uint64_t psize = level == 1 ? 1ull << 30 : level == 2 ? 2ull << 20 : 4096;
+    uint64_t base = (e & PAE_ADDR) & ~(psize - 1);
+    fill(res, base + (lin & (psize - 1)), u, w, e & PTE_G, nx, (uint32_t)psize, r, access);
+    return 0;
+}
+
+int pg_walk(const struct pg_regs *r, const struct pg_phys *mem, uint64_t lin, unsigned access,
             struct pg_result *res, uint32_t *err)
 {
     if (!(r->cr0 & PG_CR0_PG)) {
         memset(res, 0, sizeof(*res));
-        res->pa = lin;
+        res->pa = (uint32_t)lin;
         res->writable = res->user = true;
         res->page_size = 4096;
         return 0;
     }
+    if (r->efer & PG_EFER_LMA)
+        return walk4(r, mem, lin, access, res, err);
     if (r->cr4 & PG_CR4_PAE)
-        return walk_pae(r, mem, lin, access, res, err);
-    return walk2(r, mem, lin, access, res, err);
+        return walk_pae(r, mem, (uint32_t)lin, access, res, err);
+    return walk2(r, mem, (uint32_t)lin, access, res, err);
 }
 
 void tlb_flush_all(struct soft_tlb *t, bool keep_global)
@@ -158,10 +202,10 @@ void tlb_flush_all(struct soft_tlb *t, bool keep_global)
     }
 }
 
-void tlb_flush_page(struct soft_tlb *t, uint32_t lin)
+void tlb_flush_page(struct soft_tlb *t, uint64_t lin)
 {
     struct tlb_entry *e = tlb_slot(t, lin);
-    if (e->tag_read == (lin & ~0xFFFu) || e->tag_write == (lin & ~0xFFFu)) {
+    if (e->tag_read == (lin & ~0xFFFull) || e->tag_write == (lin & ~0xFFFull)) {
         e->tag_read = e->tag_write = TLB_INVALID;
         e->global = false;
     }

@@ -2,7 +2,10 @@
  *
  * The walker knows the three 32-bit-linear-address formats: no paging,
  * 2-level (4 KiB pages, 4 MiB pages with CR4.PSE) and PAE (3-level,
- * 2 MiB pages, NX with EFER.NXE).  It sets accessed/dirty bits the way
+ * 2 MiB pages, NX with EFER.NXE), and long mode's 4-level paging (with
+ * EFER.LMA: 48-bit linear addresses, 2 MiB and 1 GiB pages, NX).
+ * Canonical-address checks are the caller's (they raise #GP/#SS, not
+ * #PF).  It sets accessed/dirty bits the way
  * the CPU does (A on every level it uses, D on the final entry for
  * writes) and reports faults as a #PF error code.  Physical memory is
  * reached through two callbacks so the same walker serves the emulator
@@ -29,10 +32,11 @@
 #define PG_CR4_PSE (1u << 4)
 #define PG_CR4_PAE (1u << 5)
 #define PG_CR4_PGE (1u << 7)
+#define PG_EFER_LMA (1ull << 10)
 #define PG_EFER_NXE (1ull << 11)
 
 struct pg_regs {
-    uint32_t cr0, cr3, cr4;
+    uint64_t cr0, cr3, cr4;
     uint64_t efer;
 };
 
@@ -52,13 +56,13 @@ struct pg_result {
     bool user;              /* page accessible from CPL3 */
     bool global;
     bool nx;
-    uint32_t page_size;     /* 4K, 2M or 4M */
+    uint32_t page_size;     /* 4K, 2M, 4M or 1G */
 };
 
 /* access: PG_ERR_W for writes, PG_ERR_U for user accesses, PG_ERR_I for
  * instruction fetches.  Returns 0 and fills *res, or -1 and puts the #PF
  * error code in *err.  Sets A/D bits only when the walk succeeds. */
-int pg_walk(const struct pg_regs *r, const struct pg_phys *mem, uint32_t lin, unsigned access,
+int pg_walk(const struct pg_regs *r, const struct pg_phys *mem, uint64_t lin, unsigned access,
             struct pg_result *res, uint32_t *err);
 
 /* ---- soft TLB ---- */
@@ -67,8 +71,8 @@ int pg_walk(const struct pg_regs *r, const struct pg_phys *mem, uint32_t lin, un
 #define TLB_INVALID 1u      /* a tag with bit 0 set never matches a page address */
 
 struct tlb_entry {
-    uint32_t tag_read;      /* linear page (low 12 bits 0) if reads may use host/phys */
-    uint32_t tag_write;     /* same, for writes (writable, D set, no decoded code) */
+    uint64_t tag_read;      /* linear page (low 12 bits 0) if reads may use host/phys */
+    uint64_t tag_write;     /* same, for writes (writable, D set, no decoded code) */
     uintptr_t addend;       /* host address = linear + addend; 0 if not host-backed */
     uint64_t phys;          /* physical page */
     bool global;
@@ -80,13 +84,13 @@ struct soft_tlb {
     uint64_t flushes, fills;
 };
 
-static inline struct tlb_entry *tlb_slot(struct soft_tlb *t, uint32_t lin)
+static inline struct tlb_entry *tlb_slot(struct soft_tlb *t, uint64_t lin)
 {
     return &t->e[(lin >> 12) & (TLB_SIZE - 1)];
 }
 
 void tlb_flush_all(struct soft_tlb *t, bool keep_global);
-void tlb_flush_page(struct soft_tlb *t, uint32_t lin);
+void tlb_flush_page(struct soft_tlb *t, uint64_t lin);
 /* Drops write permission of every entry that maps physical page pa. */
 void tlb_protect_phys(struct soft_tlb *t, uint64_t pa);
 

@@ -438,6 +438,88 @@ static const uint32_t *draw_line(struct vga *v, const struct geom *g, const uint
     }
 }
 
+/* --- dirty pages -------------------------------------------------------- */
+
+void vga_mark_dirty_range(struct vga *v, size_t off, size_t len)
+{
+    if (off >= v->vram_size || len == 0)
+        return;
+    if (len > v->vram_size - off)
+        len = v->vram_size - off;
+    size_t last = (off + len - 1) >> VGA_PAGE_SHIFT;
+    for (size_t p = off >> VGA_PAGE_SHIFT; p <= last; p++)
+        v->dirty[p / 64] |= 1ull << (p % 64);
+}
+
+static bool page_range_dirty(const struct vga *v, size_t off, size_t len)
+{
+    if (len == 0)
+        return false;
+    if (off >= v->vram_size)
+        return true;            /* not VRAM: be safe */
+    if (len > v->vram_size - off)
+        len = v->vram_size - off;
+    size_t last = (off + len - 1) >> VGA_PAGE_SHIFT;
+    for (size_t p = off >> VGA_PAGE_SHIFT; p <= last; p++)
+        if (v->dirty[p / 64] & (1ull << (p % 64)))
+            return true;
+    return false;
+}
+
+/* ORs the log of the slot at gpa (which must show VRAM) into v->dirty.
+ * Returns false if the log could not be had. */
+static bool fetch_slot_log(struct vga *v, uint64_t gpa)
+{
+    const struct mem_slot *s = mem_lookup(v->mem, gpa);
+    if (!s || s->gpa != gpa || !s->dirty_log || s->host < v->vram ||
+        s->size > v->vram_size || (size_t)(s->host - v->vram) > v->vram_size - s->size ||
+        ((size_t)(s->host - v->vram) & 4095))
+        return false;
+    size_t pages = s->size >> VGA_PAGE_SHIFT;
+    size_t words = (pages + 63) / 64;
+    memset(v->dirty_tmp, 0, words * sizeof(uint64_t));
+    if (v->dirty_fn(v->dirty_opaque, s->id, v->dirty_tmp) < 0)
+        return false;
+    size_t first = (size_t)(s->host - v->vram) >> VGA_PAGE_SHIFT;
+    for (size_t i = 0; i < pages; i++)
+        if (v->dirty_tmp[i / 64] & (1ull << (i % 64)))
+            v->dirty[(first + i) / 64] |= 1ull << ((first + i) % 64);
+    return true;
+}
+
+/* Reads the logs of every slot that maps VRAM.  True when v->dirty now
+ * holds every VRAM page written since the previous frame. */
+static bool collect_dirty(struct vga *v)
+{
+    if (!v->dirty_fn || !v->mem)
+        return false;
+    bool ok = v->dirty_primed && v->dirty_gen == v->mem->generation;
+    uint64_t lfb = v->pci_on ? pci_bar_address(&v->pci, 0) : 0;
+    if (lfb && !fetch_slot_log(v, lfb))
+        ok = false;
+    if (v->win_mapped && !fetch_slot_log(v, v->win_gpa))
+        ok = false;
+    v->dirty_gen = v->mem->generation;
+    v->dirty_primed = true;
+    return ok;
+}
+
+/* May line y be left alone (the dirty log says its bytes did not change)? */
+static bool line_clean(const struct vga *v, const struct geom *g, int y, bool planes_dirty)
+{
+    switch (g->kind) {
+    case K_VBE:
+        return !page_range_dirty(v, (size_t)v->vbe_start + (size_t)y * v->vbe_pitch,
+                                 g->line_bytes);
+    case K_PLANAR:
+    case K_CGA:
+    case K_256:
+        return !planes_dirty;
+    default:
+        return false;           /* text: cursor and blink change with time */
+    }
+}
+
 /* --- frame ------------------------------------------------------------- */
 
 static int grow(void *pp, size_t *cap, size_t want)
@@ -597,8 +679,15 @@ const uint32_t *vga_render(struct vga *v, struct vga_update *upd)
         }
     }
     uint64_t t = now_ns(v);
-    for (int y = 0; y < g.height; y++)
+    bool trust = collect_dirty(v);
+    /* CRTC modes read planes at offsets < 64K: VRAM's first 256 KiB. */
+    bool planes_dirty = page_range_dirty(v, 0, (size_t)(VGA_PLANE_MASK + 1) << 2);
+    for (int y = 0; y < g.height; y++) {
+        if (trust && r->shadow_valid[y] && line_clean(v, &g, y, planes_dirty))
+            continue;
         update_line(v, &g, y, colors, t);
+    }
+    memset(v->dirty, 0, sizeof(v->dirty));
     r->pending = true;
     if (!upd)
         return r->fb;

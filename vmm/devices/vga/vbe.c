@@ -92,8 +92,10 @@ static void enable(struct vga *v, uint16_t val)
     v->vbe[VBE_VIRT_WIDTH] = (uint16_t)xres;
     v->vbe[VBE_X_OFFSET] = v->vbe[VBE_Y_OFFSET] = v->vbe[VBE_BANK] = 0;
     set_virt_height(v);
-    if (!(val & VBE_NOCLEARMEM))
+    if (!(val & VBE_NOCLEARMEM)) {
         memset(v->vram, 0, pitch * yres);
+        vga_mark_dirty_range(v, 0, pitch * yres);
+    }
     enter_vbe(v);
     v->vbe[VBE_ENABLE] = val & (VBE_ENABLED | VBE_GETCAPS | VBE_8BIT_DAC | VBE_LFB_ENABLED |
                                 VBE_NOCLEARMEM);
@@ -177,7 +179,7 @@ uint16_t vbe_read(struct vga *v, unsigned index)
     }
 }
 
-void vbe_write(struct vga *v, unsigned index, uint16_t val)
+static void vbe_write_reg(struct vga *v, unsigned index, uint16_t val)
 {
     switch (index) {
     case VBE_ID:
@@ -218,4 +220,11 @@ void vbe_write(struct vga *v, unsigned index, uint16_t val)
     default:                    /* VIRT_HEIGHT and memory size are derived */
         return;
     }
+}
+
+void vbe_write(struct vga *v, unsigned index, uint16_t val)
+{
+    vbe_write_reg(v, index, val);
+    /* Enable and bank decide what the window shows. */
+    vga_update_window(v);
 }

@@ -152,7 +152,7 @@ uint8_t vga_port_read(struct vga *v, unsigned port)
     }
 }
 
-void vga_port_write(struct vga *v, unsigned port, uint8_t val)
+static void port_write(struct vga *v, unsigned port, uint8_t val)
 {
     if ((port >= 0x3B0 && port <= 0x3BF && color_io(v)) ||
         (port >= 0x3D0 && port <= 0x3DF && !color_io(v)))
@@ -209,6 +209,15 @@ void vga_port_write(struct vga *v, unsigned port, uint8_t val)
     default:
         return;                 /* 0x3C3 VGA enable, 0x3CD, 0x3D8 CGA mode ... */
     }
+}
+
+void vga_port_write(struct vga *v, unsigned port, uint8_t val)
+{
+    port_write(v, port, val);
+    /* Sequencer and graphics controller writes decide whether the window
+     * is plain memory; re-checking after every write is a few compares. */
+    if (port == 0x3C5 || port == 0x3CF)
+        vga_update_window(v);
 }
 
 static uint64_t ports_read(void *opaque, uint64_t offset, unsigned size)
@@ -313,6 +322,7 @@ void vga_reset(struct vga *v)
     memset(v->latch, 0, sizeof(v->latch));
     vbe_reset(v);
     v->r.invalid = true;
+    vga_update_window(v);
 }
 
 static int load_rom(struct vga *v, const char *path, char *err, size_t errlen)
@@ -378,6 +388,7 @@ struct vga *vga_create(struct pci_bus *bus, struct iobus *pio, struct iobus *mmi
         return NULL;
     }
     v->log = log;
+    v->win_handle = -1;
     v->pio = pio;
     v->mmio = mmio;
     v->vram_size = VGA_VRAM_SIZE;
@@ -403,6 +414,8 @@ struct vga *vga_create(struct pci_bus *bus, struct iobus *pio, struct iobus *mmi
     }
     if (bus && setup_pci(v, bus, err, errlen) < 0)
         goto fail;
+    if (bus && bus->mem)
+        vga_set_memory(v, bus->mem);
     return v;
 fail:
     vga_destroy(v);
@@ -413,6 +426,7 @@ void vga_destroy(struct vga *v)
 {
     if (!v)
         return;
+    vga_set_memory(v, NULL);
     if (v->pci_on)
         pci_unregister(&v->pci);
     if (v->ports_on)
@@ -426,6 +440,32 @@ void vga_destroy(struct vga *v)
         munmap(v->vram, v->vram_size);
     free(v->rom);
     free(v);
+}
+
+void vga_set_memory(struct vga *v, struct guest_mem *mem)
+{
+    if (v->mem && v->win_handle >= 0)
+        mem_remove_device(v->mem, v->win_handle);
+    v->win_handle = -1;
+    v->win_mapped = false;
+    v->mem = mem;
+    v->dirty_primed = false;
+    if (!mem)
+        return;
+    /* The handle stays for the adapter's life; vga_update_window() points
+     * it at the right VRAM and address, or takes it out of the map.  Dirty
+     * logged: the renderer learns what the guest drew through it. */
+    v->win_handle = mem_add_device(mem, v->vram, 0x10000, false, true);
+    if (v->win_handle < 0)
+        log_warn(v->log, "vga: no device mapping left: the legacy window always traps");
+    vga_update_window(v);
+}
+
+void vga_set_dirty_source(struct vga *v, vga_dirty_fn fn, void *opaque)
+{
+    v->dirty_fn = fn;
+    v->dirty_opaque = opaque;
+    v->dirty_primed = false;
 }
 
 void vga_set_clock(struct vga *v, const struct vclock *clock)

@@ -3,7 +3,11 @@
  *
  * Guest side: ports 0x3B0-0x3DF, the VBE index/data ports 0x1CE/0x1CF
  * (0x1D0 is a data alias as in Bochs), the legacy window 0xA0000-0xBFFFF
- * on the MMIO bus (every access goes through the planar logic), and on PCI
+ * on the MMIO bus (every access goes through the planar logic) -- except
+ * while the window is a plain byte view of VRAM (chain-4 with the
+ * identity write path, or a VBE bank): then that VRAM is mapped straight
+ * into the guest memory map (see vga_set_memory), as QEMU's "chain4
+ * alias" does, so mode 13h and banked VBE drawing run without exits; on PCI
  * BAR0 = 16 MiB VRAM as a prefetchable linear framebuffer (host memory
  * mapped straight into the guest), BAR2 = 4 KiB MMIO (VGA ports at 0x400,
  * dispi registers at 0x500, QEMU extension registers at 0x600, as the
@@ -23,6 +27,7 @@
 #include <sys/types.h>
 
 #include "../../iobus.h"
+#include "../../memory.h"
 #include "../../log.h"
 #include "../../vclock.h"
 #include "../pci.h"
@@ -47,6 +52,28 @@ void vga_destroy(struct vga *v);
 /* Text cursor and character blink follow this clock (host monotonic time
  * when none is set). */
 void vga_set_clock(struct vga *v, const struct vclock *clock);
+
+/* The guest memory map the legacy window is mapped into while it is a
+ * plain view of VRAM.  vga_create() takes the PCI bus's map (bus->mem)
+ * when it has a bus; without one (unit tests) nothing is mapped until this
+ * is called.  NULL takes the mapping out again.  Must outlive the adapter
+ * (or be detached first). */
+void vga_set_memory(struct vga *v, struct guest_mem *mem);
+
+/* Dirty-page source: fills bitmap with the 4 KiB pages of guest memory
+ * slot slot_id (struct mem_slot.id) written since its previous call, one
+ * bit per page (page i = bit i % 64 of word i / 64; the bitmap has room
+ * for (slot size / 4096 + 63) / 64 words) and restarts the log; returns 0,
+ * or -1 when it cannot tell.  The machine wires it to the backend's
+ * get_dirty_log (vmm/arch/cpu.h).  With a working source the renderer
+ * looks only at the VRAM pages the guest wrote (through the LFB BAR, the
+ * mapped window, or trapped window accesses); without one (NULL, the
+ * default, or a source that returns -1, e.g. the emulator backend) it
+ * compares every visible line with what it last drew.  Code that writes
+ * VRAM through vga_vram() while a source is set must call
+ * vga_invalidate() afterwards. */
+typedef int (*vga_dirty_fn)(void *opaque, int slot_id, uint64_t *bitmap);
+void vga_set_dirty_source(struct vga *v, vga_dirty_fn fn, void *opaque);
 
 /* The PCI function (NULL without a bus), e.g. to find where BAR0 is. */
 struct pci_device *vga_pci_device(struct vga *v);

@@ -62,6 +62,8 @@ enum {
 #define AR_COLOR_SELECT 0x14
 #define AR_PAS 0x20             /* palette address source, in the index */
 
+#define VGA_DIRTY_WORDS (VGA_VRAM_SIZE / 4096 / 64)
+
 struct vga_render_state {
     uint32_t *fb;               /* width * height XRGB */
     int width, height;
@@ -129,9 +131,40 @@ struct vga {
     uint32_t vbe_bank;          /* byte offset of the 64 KiB window */
 
     struct vga_render_state r;
+
+    /* The legacy window mapped straight onto VRAM (vga_mem.c). */
+    struct guest_mem *mem;
+    int win_handle;             /* device mapping in mem, -1 without one */
+    bool win_mapped;
+    uint64_t win_gpa, win_size;
+    uint32_t win_off;           /* VRAM offset the mapping shows */
+
+    /* VRAM pages written since the last frame (render.c), one bit per
+     * 4 KiB page; trapped writes mark it directly, the dirty source
+     * supplies what the guest wrote through mapped memory. */
+    vga_dirty_fn dirty_fn;
+    void *dirty_opaque;
+    uint64_t dirty[VGA_DIRTY_WORDS];
+    uint64_t dirty_tmp[VGA_DIRTY_WORDS];
+    uint64_t dirty_gen;         /* mem->generation the logs are relative to */
+    bool dirty_primed;          /* the logs were read at least once */
 };
 
+#define VGA_PAGE_SHIFT 12
+
+static inline void vga_mark_dirty(struct vga *v, size_t off)
+{
+    size_t page = off >> VGA_PAGE_SHIFT;
+    if (off < v->vram_size)
+        v->dirty[page / 64] |= 1ull << (page % 64);
+}
+
+void vga_mark_dirty_range(struct vga *v, size_t off, size_t len);
+
 /* vga_mem.c */
+/* Maps or unmaps the window onto VRAM to match the registers; called
+ * after every register write that can change it. */
+void vga_update_window(struct vga *v);
 uint8_t vga_mem_read(struct vga *v, uint32_t addr);
 void vga_mem_write(struct vga *v, uint32_t addr, uint8_t val);
 extern const struct io_ops vga_window_ops;

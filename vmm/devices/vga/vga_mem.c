@@ -3,8 +3,11 @@
  * rotate, logical function, set/reset and bit mask, and the sequencer's
  * chain-4 / odd-even addressing.  Also the VBE banked window.
  *
- * This is the slow path (one call per byte, every access traps); guests
- * that care about speed use the linear framebuffer. */
+ * This is the slow path (one call per byte, every access traps).  When the
+ * window is a plain byte view of VRAM -- chain-4 with the identity write
+ * path, or a VBE bank -- vga_update_window() maps that VRAM straight into
+ * the guest memory map instead, so mode 13h and banked VBE drawing run
+ * without exits (QEMU maps the same "chain4 alias"). */
 #include "vga_int.h"
 
 /* Offset inside the 128 KiB window -> offset inside the memory map the
@@ -28,6 +31,65 @@ static int64_t window_decode(const struct vga *v, uint32_t off)
 static bool vbe_banked(const struct vga *v)
 {
     return vbe_enabled(v) && v->vbe[VBE_BPP] != 4;
+}
+
+/* Chain-4 accesses that equal plain memory: every plane enabled for
+ * writes, write mode 0 with no set/reset, rotate, logical function or bit
+ * mask, read mode 0 (no colour compare).  Anything else keeps the planar
+ * path.  (Reads through the mapping do not load the latches; they only
+ * matter again after a register write, which unmaps first -- but a
+ * latch value loaded before is then stale, as on QEMU.) */
+static bool chain4_identity(const struct vga *v)
+{
+    return (v->seq[SEQ_MEMMODE] & 0x08) && (v->seq[SEQ_MAP_MASK] & 0x0F) == 0x0F &&
+           (v->gr[GR_MODE] & 0x0B) == 0 && (v->gr[GR_ENABLE_SR] & 0x0F) == 0 &&
+           (v->gr[GR_ROTATE] & 0x1F) == 0 && v->gr[GR_BIT_MASK] == 0xFF;
+}
+
+/* Where the window must be mapped now (*size 0: not at all). */
+static void window_target(const struct vga *v, uint64_t *gpa, uint64_t *size, uint32_t *off)
+{
+    static const uint32_t base[4] = { 0xA0000, 0xA0000, 0xB0000, 0xB8000 };
+    static const uint32_t len[4] = { 0x20000, 0x10000, 0x8000, 0x8000 };
+    unsigned map = (v->gr[GR_MISC] >> 2) & 3;
+    *gpa = base[map];
+    *size = len[map];
+    *off = 0;
+    if (vbe_banked(v)) {
+        /* vga_mem_read/write: only the first 64 KiB of the map decode. */
+        if (*size > 0x10000)
+            *size = 0x10000;
+        *off = v->vbe_bank;
+    } else if (!chain4_identity(v)) {
+        *size = 0;
+    }
+    if ((uint64_t)*off + *size > v->vram_size || (*off & 4095))
+        *size = 0;
+}
+
+void vga_update_window(struct vga *v)
+{
+    if (!v->mem || v->win_handle < 0)
+        return;
+    uint64_t gpa, size;
+    uint32_t off;
+    window_target(v, &gpa, &size, &off);
+    bool on = size != 0;
+    if (on == v->win_mapped &&
+        (!on || (gpa == v->win_gpa && size == v->win_size && off == v->win_off)))
+        return;
+    if (on && mem_set_device(v->mem, v->win_handle, v->vram + off, size, gpa, true) < 0) {
+        /* Something else sits there: stay on the trapping path. */
+        guest_error(v->log, &v->rl, "vga: cannot map the window at 0x%llx",
+                    (unsigned long long)gpa);
+        on = false;
+    }
+    if (!on)
+        mem_set_device(v->mem, v->win_handle, v->vram, 0x10000, 0xA0000, false);
+    v->win_mapped = on;
+    v->win_gpa = gpa;
+    v->win_size = size;
+    v->win_off = off;
 }
 
 static uint8_t expand_bit(unsigned v, unsigned bit)
@@ -138,15 +200,19 @@ void vga_mem_write(struct vga *v, uint32_t addr, uint8_t val)
         return;
     if (vbe_banked(v)) {
         uint64_t o = (uint64_t)v->vbe_bank + (uint64_t)a;
-        if (a < 0x10000 && o < v->vram_size)
+        if (a < 0x10000 && o < v->vram_size) {
             v->vram[o] = val;
+            vga_mark_dirty(v, o);
+        }
         return;
     }
     uint8_t planes = v->seq[SEQ_MAP_MASK] & 0x0F;
     if (v->seq[SEQ_MEMMODE] & 0x08) {
         unsigned p = (uint32_t)a & 3;
-        if ((planes & (1u << p)) && (uint64_t)a < v->vram_size)
+        if ((planes & (1u << p)) && (uint64_t)a < v->vram_size) {
             v->vram[a] = val;
+            vga_mark_dirty(v, (size_t)a);
+        }
         return;
     }
     uint32_t off = (uint32_t)a;
@@ -161,6 +227,7 @@ void vga_mem_write(struct vga *v, uint32_t addr, uint8_t val)
         if (planes & (1u << p))
             v->vram[((off & VGA_PLANE_MASK) << 2) | p] = out[p];
     }
+    vga_mark_dirty(v, (size_t)(off & VGA_PLANE_MASK) << 2);
 }
 
 static uint64_t window_read(void *opaque, uint64_t offset, unsigned size)
