@@ -29,6 +29,7 @@
 #include "devices/pit.h"
 #include "devices/rtc.h"
 #include "devices/sysctl.h"
+#include "sandbox.h"
 #include "devices/uart.h"
 #include "block/block.h"
 #include "devices/ide/ide.h"
@@ -700,6 +701,18 @@ int machine_run(struct machine *m)
     if (loop_start(&m->loop) < 0) {
         log_error(&m->log, "cannot start the event loop");
         return 1;
+    }
+    /* Every thread, file and socket exists now: drop to the seccomp filter
+     * (docs/SANDBOX.md) before the first guest instruction. */
+    struct sandbox_needs needs = {
+        .host_sockets = m->cfg.net == NET_USER,
+        .open_files = m->cfg.monitor != NULL || m->cfg.kernel != NULL,
+    };
+    char why[256];
+    if (sandbox_apply((enum sandbox_mode)m->cfg.sandbox, &needs, why, sizeof(why)) < 0) {
+        log_error(&m->log, "--sandbox: %s", why);
+        loop_stop(&m->loop);
+        return 2;
     }
     int status = 0;
     for (;;) {

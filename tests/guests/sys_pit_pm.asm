@@ -94,28 +94,25 @@ main:
     movzx eax, al
     phex eax, 1
     nl
-    ; Unmask with IF=1: the pending request is taken before the next
-    ; counter reload (we are early in a period: wait_3ms returns right
-    ; after a reload).
-    call wait_3ms
+    ; Unmask with IF=1: the pending request is taken, and it is the only
+    ; one: channel 0 is first switched to a one-shot (mode 0) with the
+    ; longest count, whose OUT stays low for 55 ms, so no new edge can
+    ; arrive however long the host takes to run the next instructions.
+    mov al, 0x30
+    out 0x43, al                    ; channel 0, lobyte/hibyte, mode 0
+    mov al, 0xFF
+    out 0x40, al
+    out 0x40, al
     mov ebx, [g_ticks]
     mov al, 0xFE
     out 0x21, al
     sti
-    mov edi, 0xFFFF
+    mov ecx, 1000                   ; bounded: a few port reads
 .unmasked:
     cmp [g_ticks], ebx
     jne .taken
-    mov al, 0x00
-    out 0x43, al
-    in al, 0x40
-    mov ah, al
-    in al, 0x40
-    xchg al, ah
-    movzx eax, ax
-    cmp eax, edi
-    mov edi, eax
-    jbe .unmasked
+    in al, 0x21
+    loop .unmasked
 .taken:
     cli
     mov eax, [g_ticks]
