@@ -19,9 +19,6 @@
 # A guest with an entry also ends with "failures NN" and exit status 35
 # instead of "done" and 33; both are then tolerated.
 KNOWN_EMU_FAILURES=(
-    "sys_priv:12:WBINVD at CPL3 does not raise #GP(0) (no exception)"
-    "sys_paging:24:CR2 of a dword write at 404ffe into not-present 405000 is 00405001, not 00405000"
-    "sys_modes:a20off:A20 masking via port 0x92 and the i8042 has no effect (the 1 MiB alias does not wrap)"
 )
 
 SYS_GUESTS="sys_modes sys_paging sys_priv sys_exc sys_pit_pm sys_smc"

@@ -178,9 +178,10 @@ uint64_t emu_lin_read_slow(struct emu_cpu *c, uint64_t lin, unsigned size, unsig
 void emu_lin_write_slow(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t val)
 {
     if ((lin & 0xFFF) + size > 4096) {
-        /* Both pages must be writable before any byte lands. */
+        /* Both pages must be writable before any byte lands; a fault on
+         * the second page reports its first byte in CR2, as hardware does. */
         xlate(c, lin, PG_ERR_W, false);
-        xlate(c, lin + size - 1, PG_ERR_W, false);
+        xlate(c, (lin + size - 1) & ~0xFFFull, PG_ERR_W, false);
         for (unsigned k = 0; k < size; k++)
             phys_store(c, xlate(c, lin + k, PG_ERR_W, false), 1, val >> (8 * k));
         return;
@@ -747,6 +748,7 @@ int emu_init(struct emu_cpu *c, struct guest_mem *mem, const struct emu_env *env
         goto fail;
     for (uint64_t p = 0; p < c->ram_pages; p++)
         k->page_head[p] = -1;
+    emu_cpuid_init(c);
     cache_flush(c);
     c->st.cache_flushes = 0;
     tlb_flush_all(&c->tlb, false);

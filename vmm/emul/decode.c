@@ -433,7 +433,9 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
             i->imm2 = 1;
         }
         return id == X86_INS_IN ? h_in : h_out;
-    case X86_INS_NOP: case X86_INS_PAUSE: case X86_INS_WBINVD: case X86_INS_INVD:
+    case X86_INS_WBINVD: case X86_INS_INVD:
+        return h_wbinvd;
+    case X86_INS_NOP: case X86_INS_PAUSE:
     case X86_INS_PREFETCH: case X86_INS_PREFETCHT0: case X86_INS_PREFETCHT1:
     case X86_INS_PREFETCHT2: case X86_INS_PREFETCHNTA: case X86_INS_PREFETCHW:
     case X86_INS_ENDBR32: case X86_INS_LFENCE: case X86_INS_MFENCE: case X86_INS_SFENCE:

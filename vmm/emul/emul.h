@@ -91,6 +91,11 @@
  *  7. Capstone accepts LOCK on any instruction; we raise #UD for LOCK on
  *     instructions where it is not allowed.
  *
+ * CPUID.  Answered from a table filled once at emu_init (leaves 0-2 and
+ * 0x80000000-8, host values through the model filter minus what is not
+ * emulated); leaf 2 is a fixed descriptor list without the 0xFF "see
+ * leaf 4" byte, since leaf 4 is above our maximum leaf (glibc would loop).
+ *
  * Not implemented: virtual-8086 mode (IRET/POPF into VM raises #GP and is
  * counted in the statistics), hardware task switches, long-mode call
  * gates, XSAVE, FSGSBASE/SMEP/SMAP/PCID (none advertised).
@@ -209,6 +214,10 @@ struct emu_cpu {
     uint64_t dr[8];
     uint64_t tsc_offset, apic_base, pat, mtrr_def, sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t misc_enable;
+    /* CPUID answers (EAX..EDX) for leaves 0..2 and 0x80000000..8 */
+#define EMU_CPUID_BASIC 3
+#define EMU_CPUID_EXT 9
+    uint32_t cpuid_tab[EMU_CPUID_BASIC + EMU_CPUID_EXT][4];
     uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
     struct emu_fpu fpu;     /* x87/MMX/SSE state (fpu.h) */
 

@@ -212,6 +212,8 @@ void emu_write_cr(struct emu_cpu *c, int n, uint64_t v);
 bool emu_rdmsr(struct emu_cpu *c, uint32_t idx, uint64_t *v);
 bool emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v);
 void emu_cpuid(struct emu_cpu *c);
+/* Fills c->cpuid_tab from the host (emu_init). */
+void emu_cpuid_init(struct emu_cpu *c);
 bool emu_io_allowed(struct emu_cpu *c, uint16_t port, unsigned size);
 
 /* ---- stack helpers (ops.c uses; sys.c too) ---- */

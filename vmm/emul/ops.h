@@ -87,6 +87,7 @@ H(h_outs);
 H(h_in);
 H(h_out);
 H(h_nop);
+H(h_wbinvd);
 H(h_hlt);
 H(h_lgdt);
 H(h_sgdt);

@@ -717,6 +717,7 @@ void emu_write_cr(struct emu_cpu *c, int n, uint64_t v)
 #define MSR_MTRR_DEF 0x2FF
 #define MSR_EFER 0xC0000080u
 #define MSR_STAR 0xC0000081u
+#define MSR_BIOS_SIGN_ID 0x8Bu
 #define MSR_LSTAR 0xC0000082u
 #define MSR_CSTAR 0xC0000083u
 #define MSR_SFMASK 0xC0000084u
@@ -748,6 +749,7 @@ bool emu_rdmsr(struct emu_cpu *c, uint32_t idx, uint64_t *v)
     case MSR_KERNEL_GS_BASE: *v = c->kernel_gs_base; return true;
     case MSR_TSC_AUX: *v = c->tsc_aux; return true;
     case 0xFE: *v = 0; return true;             /* MTRRcap: no MTRRs */
+    case MSR_BIOS_SIGN_ID: *v = 0; return true; /* microcode revision: none loaded */
     default:
         if (idx >= 0x200 && idx < 0x280) {      /* MTRR bases/masks: read as zero */
             *v = 0;
@@ -793,6 +795,7 @@ bool emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v)
             c->kernel_gs_base = v;
         return true;
     case MSR_SFMASK: c->sfmask = (uint32_t)v; return true;
+    case MSR_BIOS_SIGN_ID: return true;     /* Linux writes 0 before CPUID leaf 1 */
     case MSR_TSC_AUX: c->tsc_aux = (uint32_t)v; return true;
     default:
         if (idx >= 0x200 && idx < 0x280)
@@ -802,10 +805,12 @@ bool emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v)
 }
 
 /* CPUID: the host's answer through the shared model filter, then minus
- * what this emulator does not implement. */
-void emu_cpuid(struct emu_cpu *c)
+ * what this emulator does not implement.  Computed once per leaf at
+ * creation (emu_cpuid_init): a host CPUID is a VM exit when minus1 itself
+ * runs virtualised, and Linux executes CPUID as a serialising instruction
+ * in hot paths.  None of the leaves offered has subleaves. */
+static void cpuid_compute(uint32_t leaf, uint32_t sub, struct cpuid_regs *out)
 {
-    uint32_t leaf = (uint32_t)c->r[EAX_], sub = (uint32_t)c->r[ECX_];
     struct cpuid_regs r = { 0, 0, 0, 0 };
     uint32_t maxb, maxe, b0, c0, d0;
     __asm__ volatile("cpuid" : "=a"(maxb), "=b"(b0), "=c"(c0), "=d"(d0) : "a"(0), "c"(0));
@@ -818,7 +823,7 @@ void emu_cpuid(struct emu_cpu *c)
     if (leaf > maxb && leaf < 0x80000000u)
         leaf = maxb;
     if (leaf >= 0x80000000u && leaf > maxe) {
-        c->r[EAX_] = c->r[EBX_] = c->r[ECX_] = c->r[EDX_] = 0;
+        *out = (struct cpuid_regs){ 0, 0, 0, 0 };
         return;
     }
     __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
@@ -838,6 +843,14 @@ void emu_cpuid(struct emu_cpu *c)
         r.ecx &= (1u << 0) | (1u << 9) | (1u << 13) | (1u << 31);
         break;
     case 2:
+        /* A fixed descriptor list instead of the host's: hosts answer
+         * 0xFF ("see leaf 4"), but the maximum basic leaf here is 2, so
+         * leaf 4 returns leaf 2's data and glibc's cache probe, which
+         * walks leaf 4 until a null cache type, never ends.  One
+         * iteration; 0x2C L1d 32K, 0x30 L1i 32K, 0x7D L2 2M (64-byte
+         * lines, SDM table 3-12). */
+        r.eax = 0x7D302C01u;
+        r.ebx = r.ecx = r.edx = 0;
         break;
     case 0x80000000u:
         r.eax = maxe;
@@ -857,10 +870,41 @@ void emu_cpuid(struct emu_cpu *c)
     default:
         break;
     }
-    c->r[EAX_] = r.eax;
-    c->r[EBX_] = r.ebx;
-    c->r[ECX_] = r.ecx;
-    c->r[EDX_] = r.edx;
+    *out = r;
+}
+
+void emu_cpuid_init(struct emu_cpu *c)
+{
+    for (unsigned k = 0; k < EMU_CPUID_BASIC + EMU_CPUID_EXT; k++) {
+        uint32_t leaf = k < EMU_CPUID_BASIC ? k : 0x80000000u + (k - EMU_CPUID_BASIC);
+        struct cpuid_regs r;
+        cpuid_compute(leaf, 0, &r);
+        c->cpuid_tab[k][0] = r.eax;
+        c->cpuid_tab[k][1] = r.ebx;
+        c->cpuid_tab[k][2] = r.ecx;
+        c->cpuid_tab[k][3] = r.edx;
+    }
+}
+
+void emu_cpuid(struct emu_cpu *c)
+{
+    uint32_t leaf = (uint32_t)c->r[EAX_];
+    unsigned k;
+    if (leaf >= 0x80000000u) {
+        if (leaf - 0x80000000u >= EMU_CPUID_EXT) {
+            c->r[EAX_] = c->r[EBX_] = c->r[ECX_] = c->r[EDX_] = 0;   /* above maxe */
+            return;
+        }
+        k = EMU_CPUID_BASIC + (leaf - 0x80000000u);
+    } else {
+        /* Above the maximum basic leaf: Intel answers with the highest
+         * basic leaf's data (cpuid_tab[0][0] is that maximum, <= 2). */
+        k = leaf > c->cpuid_tab[0][0] ? c->cpuid_tab[0][0] : leaf;
+    }
+    c->r[EAX_] = c->cpuid_tab[k][0];
+    c->r[EBX_] = c->cpuid_tab[k][1];
+    c->r[ECX_] = c->cpuid_tab[k][2];
+    c->r[EDX_] = c->cpuid_tab[k][3];
 }
 
 /* ---- fast system calls ---- */
