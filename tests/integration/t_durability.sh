@@ -72,10 +72,11 @@ if command -v strace >/dev/null; then
         "$M1" --accel kvm --disk "$WORK/s.img" --boot disk --serial "file:$WORK/s.serial" \
         >/dev/null 2>"$WORK/s.stderr" </dev/null &
     PID=$!
-    wait_for "$WORK/s.serial" "durable: flushed" 30 || { kill -9 $PID; fail "no flush under strace"; return 1; }
+    # Killing strace alone would leave minus1 (its tracee) running: kill both.
+    kill_traced() { kill -9 $(pgrep -P "$PID") "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; }
+    wait_for "$WORK/s.serial" "durable: flushed" 30 || { kill_traced; fail "no flush under strace"; return 1; }
     sleep 0.2
-    kill -9 $PID
-    wait $PID 2>/dev/null
+    kill_traced
     python3 - "$WORK/s.trace" "$WORK/s.img" "$WORK/s.serial" <<'PY' || return 1
 import re, sys
 lines = open(sys.argv[1]).read().splitlines()
