@@ -35,23 +35,7 @@ fail:
     call puts_ds
     exit_with EXIT_FAIL
 
-; DS:SI string to COM1.
-puts_ds:
-    lodsb
-    test al, al
-    jz .done
-    mov ah, al
-    mov dx, COM1 + 5
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    mov al, ah
-    mov dx, COM1
-    out dx, al
-    jmp puts_ds
-.done:
-    ret
+serial_puts_ds
 
 align 4
 dap:

@@ -162,22 +162,7 @@ fail:
     call puts_ds
     exit_with EXIT_FAIL
 
-puts_ds:
-    lodsb
-    test al, al
-    jz .done
-    mov ah, al
-    mov dx, COM1 + 5
-.w:
-    in al, dx
-    test al, 0x20
-    jz .w
-    mov al, ah
-    mov dx, COM1
-    out dx, al
-    jmp puts_ds
-.done:
-    ret
+serial_puts_ds
 
 bmbase: dw 0
 msg_flushed: db "durable: flushed", 10, 0
