@@ -186,6 +186,22 @@ static void check_code_desc(struct emu_cpu *c, uint16_t sel, uint32_t hi)
         RAISE_GP(c, sel & 0xFFFC);
 }
 
+/* The code segment a far RET or IRET returns to: not null, a code
+ * descriptor, RPL not more privileged than CPL, DPL matching RPL (or not
+ * above it when conforming), present.  Faults as the SDM says. */
+static void load_return_cs(struct emu_cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi)
+{
+    if ((sel & 0xFFFC) == 0)
+        RAISE_GP(c, 0);
+    read_desc(c, sel, lo, hi, EXC_GP);
+    check_code_desc(c, sel, *hi);
+    unsigned rpl = sel & 3, dpl = (*hi >> 13) & 3, type = (*hi >> 8) & 0xF;
+    if (rpl < c->cpl || ((type & 4) ? dpl > rpl : dpl != rpl))
+        RAISE_GP(c, sel & 0xFFFC);
+    if (!(*hi & 0x8000))
+        emu_raise(c, EXC_NP, sel & 0xFFFC, true);
+}
+
 /* A target offset for a code descriptor: canonical for a 64-bit code
  * segment in long mode, else within the limit. */
 static void check_far_target(struct emu_cpu *c, uint32_t lo, uint32_t hi, uint64_t off)
@@ -312,16 +328,8 @@ void emu_far_return(struct emu_cpu *c, unsigned opsz, uint16_t pop_bytes)
         return;
     }
     unsigned rpl = sel & 3;
-    if ((sel & 0xFFFC) == 0)
-        RAISE_GP(c, 0);
     uint32_t lo, hi;
-    read_desc(c, sel, &lo, &hi, EXC_GP);
-    check_code_desc(c, sel, hi);
-    unsigned dpl = (hi >> 13) & 3, type = (hi >> 8) & 0xF;
-    if (rpl < c->cpl || ((type & 4) ? dpl > rpl : dpl != rpl))
-        RAISE_GP(c, sel & 0xFFFC);
-    if (!(hi & 0x8000))
-        emu_raise(c, EXC_NP, sel & 0xFFFC, true);
+    load_return_cs(c, sel, &lo, &hi);
     check_far_target(c, lo, hi, eip);
     if (rpl == c->cpl) {
         set_sp(c, m, sp + 2 * opsz + pop_bytes);
@@ -369,16 +377,8 @@ static void iret64(struct emu_cpu *c, unsigned opsz)
     if (fl & F_VM)
         RAISE_GP(c, 0);
     unsigned rpl = sel & 3;
-    if ((sel & 0xFFFC) == 0)
-        RAISE_GP(c, 0);
     uint32_t lo, hi;
-    read_desc(c, sel, &lo, &hi, EXC_GP);
-    check_code_desc(c, sel, hi);
-    unsigned dpl = (hi >> 13) & 3, type = (hi >> 8) & 0xF;
-    if (rpl < c->cpl || ((type & 4) ? dpl > rpl : dpl != rpl))
-        RAISE_GP(c, sel & 0xFFFC);
-    if (!(hi & 0x8000))
-        emu_raise(c, EXC_NP, sel & 0xFFFC, true);
+    load_return_cs(c, sel, &lo, &hi);
     bool to64 = (hi >> 21) & 1;
     if (!to64)
         rip = (uint32_t)rip;
@@ -426,16 +426,8 @@ void emu_iret(struct emu_cpu *c, unsigned opsz)
         emu_unimplemented(c, "IRET to virtual-8086 mode");
     }
     unsigned rpl = sel & 3;
-    if ((sel & 0xFFFC) == 0)
-        RAISE_GP(c, 0);
     uint32_t lo, hi;
-    read_desc(c, sel, &lo, &hi, EXC_GP);
-    check_code_desc(c, sel, hi);
-    unsigned dpl = (hi >> 13) & 3, type = (hi >> 8) & 0xF;
-    if (rpl < c->cpl || ((type & 4) ? dpl > rpl : dpl != rpl))
-        RAISE_GP(c, sel & 0xFFFC);
-    if (!(hi & 0x8000))
-        emu_raise(c, EXC_NP, sel & 0xFFFC, true);
+    load_return_cs(c, sel, &lo, &hi);
     uint32_t fmask = eflags_mask_for(c, opsz);
     if (rpl == c->cpl) {
         set_sp(c, m, sp + 3 * opsz);
