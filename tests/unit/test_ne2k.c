@@ -364,8 +364,11 @@ static void test_ring_full_waits_in_queue(void)
     net_port_get_stats(f.port, &st);
     CU_ASSERT_EQUAL(st.rx_frames, 9);
     CU_ASSERT_EQUAL(st.rx_queued, 5);
-    CU_ASSERT_EQUAL(st.rx_queue_drops, 0);
-    CU_ASSERT_EQUAL(in(&f, ISR) & 0x10, 0);     /* no OVW: nothing lost */
+    CU_ASSERT_EQUAL(st.rx_queue_drops, 0);       /* nothing lost... */
+    CU_ASSERT_EQUAL(in(&f, ISR) & 0x10, 0x10);  /* ...but the ring is exhausted: OVW */
+    CU_ASSERT_EQUAL(f.probe.level, 1);
+    CU_ASSERT_EQUAL(in(&f, CNTR2), 0);          /* and no frame counted as missed */
+    out(&f, ISR, 0x10);
     /* Every frame arrives, in order, as the driver frees the ring. */
     for (unsigned k = 0; k < 14; k++) {
         make_frame(fr, 1514, MAC, (uint8_t)k);
@@ -375,6 +378,74 @@ static void test_ring_full_waits_in_queue(void)
     net_port_get_stats(f.port, &st);
     CU_ASSERT_EQUAL(st.rx_queued, 0);
     CU_ASSERT_EQUAL(st.rx_frames, 14);
+    fx_fini(&f);
+}
+
+/* Linux's 8390 driver reads at most 10 frames per interrupt pass and then
+ * acks PRX, leaving the rest in the ring.  The frames that refilled the
+ * ring during the pass leave it full with more waiting: the card must
+ * say so with OVW, or nothing would ever interrupt the driver again (an
+ * HTTP download under Linux stalled exactly so). */
+static void test_ring_full_wakes_driver(void)
+{
+    struct fx f;
+    fx_init(&f);
+    driver_init(&f, 0x04);
+    uint8_t fr[1514], got[1600], hdr[4];
+    for (unsigned k = 0; k < 30; k++) {
+        make_frame(fr, 1514, MAC, (uint8_t)k);
+        net_port_deliver(f.port, fr, 1514);
+    }
+    unsigned seen = 0, passes = 0;
+    while (f.probe.level && passes < 20) {
+        uint8_t isr = in(&f, ISR);
+        passes++;
+        if (isr & 0x10) {                       /* overrun path: drain, ack OVW */
+            while (read_frame(&f, got, hdr) == 1514)
+                seen++;
+            out(&f, ISR, 0x10);
+        }
+        for (unsigned k = 0; k < 10 && read_frame(&f, got, hdr) == 1514; k++)
+            seen++;
+        out(&f, ISR, 0x05);                     /* ENISR_RX + ENISR_RX_ERR */
+    }
+    CU_ASSERT_EQUAL(seen, 30);
+    CU_ASSERT_EQUAL(f.probe.level, 0);
+    struct net_stats st;
+    net_port_get_stats(f.port, &st);
+    CU_ASSERT_EQUAL(st.rx_queued, 0);
+    CU_ASSERT_EQUAL(st.rx_queue_drops, 0);
+    fx_fini(&f);
+}
+
+/* Linux writes BNRY = next - 1, which is PSTART - 1 after a frame that
+ * ended at PSTOP: the ring is then empty up to its last page, not
+ * invalid. */
+static void test_bnry_before_pstart(void)
+{
+    struct fx f;
+    fx_init(&f);
+    driver_init(&f, 0x04);
+    uint8_t fr[1514], got[1600], hdr[4];
+    page(&f, 1);                                /* CURR = PSTART */
+    out(&f, P1_CURR, RX_START);
+    page(&f, 0);
+    out(&f, BNRY, RX_START - 1);
+    for (unsigned k = 0; k < 12; k++) {
+        make_frame(fr, 1514, MAC, (uint8_t)k);
+        net_port_deliver(f.port, fr, 1514);
+        CU_ASSERT_EQUAL(in(&f, ISR) & 0x05, 0x01);      /* PRX, no RXE */
+        out(&f, ISR, 0x01);
+        uint8_t next = (uint8_t)(in(&f, BNRY) + 1);
+        rdma_read(&f, (uint16_t)(next << 8), hdr, 4);
+        CU_ASSERT_EQUAL((size_t)(hdr[2] | hdr[3] << 8), 1518);
+        rdma_read(&f, (uint16_t)((next << 8) + 4), got, 1514);
+        CU_ASSERT_EQUAL(memcmp(got, fr, 1514), 0);
+        out(&f, BNRY, (uint8_t)(hdr[1] - 1));           /* may be RX_START - 1 */
+    }
+    struct net_stats st;
+    net_port_get_stats(f.port, &st);
+    CU_ASSERT_EQUAL(st.rx_frames, 12);
     fx_fini(&f);
 }
 
@@ -703,6 +774,8 @@ void suite_ne2k(void)
     CU_add_test(s, "transmit exact bytes", test_transmit_exact);
     CU_add_test(s, "receive ring wrap-around", test_receive_wraparound);
     CU_add_test(s, "ring full: frames wait in the queue", test_ring_full_waits_in_queue);
+    CU_add_test(s, "ring full: OVW wakes a driver that left frames", test_ring_full_wakes_driver);
+    CU_add_test(s, "BNRY one page before PSTART", test_bnry_before_pstart);
     CU_add_test(s, "queue overflow: OVW and recovery", test_overflow);
     CU_add_test(s, "address filter: multicast hash, broadcast, promiscuous, runts, monitor",
                 test_address_filter);

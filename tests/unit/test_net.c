@@ -49,7 +49,7 @@ static void fake_dropped(void *opaque)
     ((struct fake_nic *)opaque)->dropped++;
 }
 
-static const struct net_nic_ops fake_ops = { fake_receive, fake_dropped };
+static const struct net_nic_ops fake_ops = { .receive = fake_receive, .dropped = fake_dropped };
 
 static struct logger lg = { LOG_ERROR, STDERR_FILENO };
 
@@ -304,7 +304,7 @@ static enum net_rx_result dhcp_receive(void *opaque, const uint8_t *f, size_t le
 }
 
 static void dhcp_dropped(void *opaque) { (void)opaque; }
-static const struct net_nic_ops dhcp_ops = { dhcp_receive, dhcp_dropped };
+static const struct net_nic_ops dhcp_ops = { .receive = dhcp_receive, .dropped = dhcp_dropped };
 
 static uint64_t now_ms(void)
 {

@@ -238,6 +238,11 @@ static int cmd_info_network(void *opaque, struct monitor_reply *r, int argc, cha
     monitor_printf(r, "nic: %s mac %02x:%02x:%02x:%02x:%02x:%02x link %s", p->model, m[0], m[1],
                    m[2], m[3], m[4], m[5], p->be ? "up" : "down");
     monitor_printf(r, "backend: %s%s%s", p->be ? p->be->name : "none", binfo[0] ? " " : "", binfo);
+    if (p->nic && p->nic->info) {
+        char ninfo[160] = "";
+        p->nic->info(p->nic_opaque, ninfo, sizeof(ninfo));
+        monitor_printf(r, "nic state: %s", ninfo);
+    }
     monitor_printf(r, "tx: %llu frames %llu bytes, %llu dropped by backend",
                    (unsigned long long)p->st.tx_frames, (unsigned long long)p->st.tx_bytes,
                    (unsigned long long)p->st.tx_backend_drops);

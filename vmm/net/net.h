@@ -42,6 +42,8 @@ struct net_nic_ops {
     enum net_rx_result (*receive)(void *opaque, const uint8_t *frame, size_t len);
     /* The queue in front of the NIC overflowed and dropped a frame. */
     void (*dropped)(void *opaque);
+    /* Optional: one line (no newline) of NIC state for `info network`. */
+    void (*info)(void *opaque, char *buf, size_t len);
 };
 
 struct net_backend_ops {

@@ -7,6 +7,7 @@
  * reads as 0xFF like an undriven bus. */
 #include "ne2k_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../../net/net.h"
@@ -216,6 +217,16 @@ static bool started(const struct ne2k *n)
     return (n->cr & (CR_STA | CR_STP)) == CR_STA;
 }
 
+/* BNRY inside the ring, or one page before PSTART: drivers keep BNRY one
+ * page behind the next frame to read (Linux's 8390 driver writes
+ * next - 1), so after a frame that ends the ring it holds PSTART - 1,
+ * which the chip treats as the ring's last page (PSTOP - 1).
+ * ring_free_pages() gives that value the right distance as it stands. */
+static bool bnry_valid(const struct ne2k *n)
+{
+    return (n->bnry >= n->pstart && n->bnry < n->pstop) || n->bnry + 1 == n->pstart;
+}
+
 /* Pages free for the local DMA between CURR and BNRY; BNRY == CURR is an
  * empty ring. */
 static unsigned ring_free_pages(const struct ne2k *n)
@@ -276,8 +287,7 @@ static enum net_rx_result rx_frame(struct ne2k *n, const uint8_t *frame, size_t 
         update_irq(n);
         return NET_RX_DONE;
     }
-    if (!ring_valid(n) || n->curr < n->pstart || n->curr >= n->pstop || n->bnry < n->pstart ||
-        n->bnry >= n->pstop) {
+    if (!ring_valid(n) || n->curr < n->pstart || n->curr >= n->pstop || !bnry_valid(n)) {
         guest_error(n->log, &n->rl,
                     "ne2k: receive ring invalid (PSTART %02x PSTOP %02x CURR %02x BNRY %02x), frame dropped",
                     n->pstart, n->pstop, n->curr, n->bnry);
@@ -292,9 +302,17 @@ static enum net_rx_result rx_frame(struct ne2k *n, const uint8_t *frame, size_t 
     /* Strictly less: CURR must never catch up with BNRY, or the ring
      * would look empty again. */
     if (pages >= ring_free_pages(n)) {
-        if (from_wire)
-            return NET_RX_BUSY;             /* waits in the port's queue */
-        n->isr |= ISR_OVW;                  /* a looped-back frame has nowhere to wait */
+        /* The local DMA has reached BNRY: the datasheet's Overwrite
+         * Warning.  A driver that leaves frames in the ring and clears
+         * PRX (Linux's 8390 driver reads at most 10 frames a pass) is
+         * woken only by OVW, as on a real card.  Unlike the real card
+         * nothing is lost: a wire frame waits in the port's queue and
+         * arrives when the driver has made room. */
+        n->isr |= ISR_OVW;
+        if (from_wire) {
+            update_irq(n);
+            return NET_RX_BUSY;
+        }
         n->rsr |= RSR_MPA;
         count(n, 2);
         n->st.rx_missed++;
@@ -321,9 +339,18 @@ static void nic_dropped(void *opaque)
     update_irq(n);
 }
 
+/* The registers a driver writer asks about first when frames stop. */
+static void nic_info(void *opaque, char *buf, size_t len)
+{
+    const struct ne2k *n = opaque;
+    snprintf(buf, len, "CR %02x ISR %02x IMR %02x RCR %02x TCR %02x PSTART %02x PSTOP %02x BNRY %02x CURR %02x",
+             n->cr, n->isr, n->imr, n->rcr, n->tcr, n->pstart, n->pstop, n->bnry, n->curr);
+}
+
 static const struct net_nic_ops nic_ops = {
     .receive = nic_receive,
     .dropped = nic_dropped,
+    .info = nic_info,
 };
 
 static void rx_ready(struct ne2k *n)
