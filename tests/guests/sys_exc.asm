@@ -3,7 +3,7 @@
 ; not-present IDT gates (IDT-format error codes with the EXT bit), double
 ; faults built from a contributory fault whose gate is not present, and
 ; simple priorities (a #GP check that precedes the not-present check).
-; Hardware task switches (#TS) are not covered.
+; Hardware task switches and their #TS checks are in sys_task.asm.
 bits 16
 org 0
 %include "lib.inc"

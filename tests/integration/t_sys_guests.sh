@@ -21,7 +21,20 @@
 KNOWN_EMU_FAILURES=(
 )
 
-SYS_GUESTS="sys_modes sys_paging sys_priv sys_exc sys_pit_pm sys_smc"
+SYS_GUESTS="sys_modes sys_paging sys_priv sys_exc sys_pit_pm sys_smc sys_task sys_task_df sys_v86"
+
+# Guests this host's KVM cannot run correctly, GUEST:REASON; they run
+# under emu only, against their .expected transcript.  Those transcripts
+# were cross-checked line by line: sys_v86 against QEMU TCG (all lines
+# but the two data/stack segment-limit faults, which TCG does not check)
+# and against this KVM for the lines it gets right (entry by IRETD,
+# segment arithmetic, the I/O bitmap, CLI/STI, HLT, MOV CR0, both limit
+# faults); sys_task_df against QEMU TCG for the #NP-while-#GP double
+# fault (TCG skips the stack-limit fault of the first one).
+KVM_UNUSABLE=(
+    "sys_v86:this host's KVM intercepts #GP and INT n in virtual-8086 mode and hands them to its own instruction emulator, which injects #UD for INT n at IOPL 3, PUSHF/POPF/IRET/INT at IOPL 0 and INT3, and #GP for LLDT"
+    "sys_task_df:this host's KVM does not deliver a #DF through an IDT task gate (a stack-fault #DF resets the guest, a #NP-while-#GP #DF injects #UD at EIP 0); the CALL/JMP/INT/IRET task switches of sys_task are KVM-checked"
+)
 EXPECTED_DIR="$ROOT/tests/guests"
 
 # known_lines GUEST: the expected-file line numbers (or "a20off") known
@@ -84,6 +97,14 @@ for g in $SYS_GUESTS; do
 
     # kvm against the same transcript, where this host's KVM can run it.
     [ $kvm_ok = 1 ] || continue
+    unusable=""
+    for e in "${KVM_UNUSABLE[@]}"; do
+        [ "${e%%:*}" = "$g" ] && unusable=${e#*:}
+    done
+    if [ -n "$unusable" ]; then
+        echo "    note: KVM not used as the oracle for $g: $unusable"
+        continue
+    fi
     run_guest "$g" 30 --accel kvm
     cp "$WORK/$g.serial" "$WORK/$g.kvm" 2>/dev/null || : > "$WORK/$g.kvm"
     why=""

@@ -2,6 +2,8 @@
  * small generated stub) and through the emulator, with random operands
  * and random incoming flags; results and the defined flags must match. */
 #include <CUnit/CUnit.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -485,10 +487,168 @@ static void test_diff64(void)
     munmap(page, 4096);
 }
 
+/* ---- BCD adjustments: invalid in 64-bit mode, so run on the host in
+ * 32-bit compatibility mode ----
+ *
+ * A 64-bit Linux process may far-jump into compatibility mode: the GDT
+ * x86-64 Linux sets up has a 32-bit user code segment, selector 0x23
+ * (__USER32_CS), beside the 64-bit one, 0x33 (__USER_CS).  The stub lives
+ * in a MAP_32BIT mapping (below 2 GiB) so that EIP, ESP and the pointers
+ * it uses fit in 32 bits; it switches to a stack inside that mapping,
+ * RETFQs to 0x23:compat, loads DS/ES with SS (null DS/ES fault in
+ * compatibility mode), runs the instruction between the usual register
+ * loads/stores, and RETFs to 0x33:back64, which restores RSP and the
+ * callee-saved registers (their upper halves are undefined after
+ * compatibility mode). */
+
+#define C32_SIZE 0x10000u            /* code, save slot, regs, then the stack */
+#define C32_COMPAT 0x100u
+#define C32_SAVE 0x800u
+#define C32_REGS 0x810u
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+static stub_fn make_stub_compat(uint8_t *page, const uint8_t *insn, unsigned len)
+{
+    uint32_t base = (uint32_t)(uintptr_t)page;
+    uint8_t *p = page;
+    static const uint8_t save[] = { 0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57 };
+    memcpy(p, save, sizeof(save)); p += sizeof(save);
+    *p++ = 0x48; *p++ = 0x89; *p++ = 0x24; *p++ = 0x25;              /* mov [save], rsp */
+    put32(p, base + C32_SAVE); p += 4;
+    *p++ = 0x48; *p++ = 0xC7; *p++ = 0xC4;                           /* mov rsp, top */
+    put32(p, base + C32_SIZE - 16); p += 4;
+    *p++ = 0x6A; *p++ = 0x23;                                        /* push 0x23 */
+    *p++ = 0x68; put32(p, base + C32_COMPAT); p += 4;                /* push compat */
+    *p++ = 0x48; *p++ = 0xCB;                                        /* retfq */
+    uint32_t back64 = base + (uint32_t)(p - page);
+    *p++ = 0x48; *p++ = 0x8B; *p++ = 0x24; *p++ = 0x25;              /* mov rsp, [save] */
+    put32(p, base + C32_SAVE); p += 4;
+    static const uint8_t restore[] = { 0x41, 0x5F, 0x41, 0x5E, 0x41, 0x5D, 0x41, 0x5C,
+                                       0x5D, 0x5B, 0xC3 };
+    memcpy(p, restore, sizeof(restore));
+    /* compatibility mode: EDI = the register block (passed in RDI) */
+    static const uint8_t pre[] = { 0x8C, 0xD0, 0x8E, 0xD8, 0x8E, 0xC0,     /* ds = es = ss */
+                                   0x57, 0x8B, 0x07, 0x8B, 0x4F, 0x04, 0x8B, 0x57, 0x08,
+                                   0x8B, 0x5F, 0x0C, 0xFF, 0x77, 0x10, 0x9D };
+    static const uint8_t post[] = { 0x9C, 0x87, 0x7C, 0x24, 0x04, 0x8F, 0x47, 0x10,
+                                    0x89, 0x07, 0x89, 0x4F, 0x04, 0x89, 0x57, 0x08,
+                                    0x89, 0x5F, 0x0C, 0x5F,
+                                    0x31, 0xC0, 0x8E, 0xD8, 0x8E, 0xC0,   /* ds = es = 0 */
+                                    0x6A, 0x33, 0x68 };                   /* push 0x33, back64 */
+    p = page + C32_COMPAT;
+    memcpy(p, pre, sizeof(pre)); p += sizeof(pre);
+    memcpy(p, insn, len); p += len;
+    memcpy(p, post, sizeof(post)); p += sizeof(post);
+    put32(p, back64); p += 4;
+    *p = 0xCB;                                                       /* retf */
+    stub_fn f;
+    void *v = page;
+    memcpy(&f, &v, sizeof(f));
+    return f;
+}
+
+static sigjmp_buf fpe_jb;
+static void on_fpe(int sig) { (void)sig; siglongjmp(fpe_jb, 1); }
+
+/* Runs the compat stub on the register block inside the mapping; returns
+ * false if the host raised #DE (SIGFPE). */
+static bool run_compat(uint8_t *page, stub_fn fn, struct regs4 *r)
+{
+    struct regs4 *low = (struct regs4 *)(void *)(page + C32_REGS);
+    *low = *r;
+    if (sigsetjmp(fpe_jb, 1))
+        return false;
+    fn(low);
+    *r = *low;
+    return true;
+}
+
+static void test_bcd(void)
+{
+    uint8_t *page = mmap(NULL, C32_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    CU_ASSERT_FATAL(page != MAP_FAILED);
+    struct sigaction sa = { .sa_handler = on_fpe }, old;
+    sigemptyset(&sa.sa_mask);
+    CU_ASSERT_FATAL(sigaction(SIGFPE, &sa, &old) == 0);
+    struct fixture f;
+    CU_ASSERT_FATAL(fixture_init(&f) == 0);
+    struct emu_cpu *c = &f.cpu;
+    /* Defined flags (SDM): DAA/DAS all but OF; AAA/AAS only AF and CF;
+     * AAM/AAD only SF, ZF, PF. */
+    const uint32_t szp = F_SF | F_ZF | F_PF;
+    static const struct { const char *name; uint8_t b[2]; unsigned len; uint32_t flags; } bcd[] = {
+        { "daa", { 0x27 }, 1, 0 }, { "das", { 0x2F }, 1, 0 }, { "aaa", { 0x37 }, 1, 1 },
+        { "aas", { 0x3F }, 1, 1 }, { "aam10", { 0xD4, 10 }, 2, 2 },
+        { "aam16", { 0xD4, 16 }, 2, 2 }, { "aam7", { 0xD4, 7 }, 2, 2 },
+        { "aam255", { 0xD4, 255 }, 2, 2 }, { "aam1", { 0xD4, 1 }, 2, 2 },
+        { "aad10", { 0xD5, 10 }, 2, 2 }, { "aad16", { 0xD5, 16 }, 2, 2 },
+        { "aad0", { 0xD5, 0 }, 2, 2 }, { "aad255", { 0xD5, 255 }, 2, 2 },
+        { "aad3", { 0xD5, 3 }, 2, 2 },
+    };
+    srand(777);
+    unsigned failures = 0, runs = 0;
+    for (size_t t = 0; t < sizeof(bcd) / sizeof(bcd[0]); t++) {
+        stub_fn fn = make_stub_compat(page, bcd[t].b, bcd[t].len);
+        uint32_t mask = bcd[t].flags == 0 ? F_ARITH & ~F_OF
+                      : bcd[t].flags == 1 ? F_AF | F_CF : szp;
+        for (int it = 0; it < 4000; it++) {
+            struct regs4 in = { rnd32(), rnd32(), rnd32(), rnd32(), 0 };
+            in.fl = 0x202 | ((uint32_t)rand() & F_ARITH);
+            struct regs4 host = in;
+            bool ok = run_compat(page, fn, &host);
+            CU_ASSERT_FATAL(ok);
+            c->r[EAX_] = in.eax; c->r[ECX_] = in.ecx; c->r[EDX_] = in.edx; c->r[EBX_] = in.ebx;
+            c->lf.op = LF_NONE;
+            c->eflags = in.fl;
+            c->eip = 0x1000;
+            int exc = emu_step_bytes(c, bcd[t].b, bcd[t].len);
+            uint32_t fl = emu_get_eflags(c);
+            bool bad = exc != 0 || (uint32_t)c->r[EAX_] != host.eax ||
+                       (uint32_t)c->r[EBX_] != host.ebx || ((fl ^ host.fl) & mask) != 0 ||
+                       c->eip != 0x1000 + bcd[t].len;
+            runs++;
+            if (bad && failures++ < 10)
+                fprintf(stderr, "\n%s: in eax=%08x fl=%03x -> host eax=%08x fl=%03x, emu "
+                        "eax=%08x fl=%03x (mask %03x) exc %d", bcd[t].name, in.eax, in.fl,
+                        host.eax, host.fl & F_ARITH, (uint32_t)c->r[EAX_], fl & F_ARITH,
+                        mask, exc);
+        }
+    }
+    CU_ASSERT_EQUAL(failures, 0);
+    CU_ASSERT_EQUAL(runs, 14 * 4000);
+    /* AAM 0 divides by zero: #DE on the host (SIGFPE) and in the emulator,
+     * AX unchanged. */
+    static const uint8_t aam0[] = { 0xD4, 0x00 };
+    stub_fn fn = make_stub_compat(page, aam0, 2);
+    struct regs4 r = { 0x1234, 0, 0, 0, 0x202 };
+    CU_ASSERT_FALSE(run_compat(page, fn, &r));
+    c->r[EAX_] = 0x1234;
+    c->eip = 0x1000;
+    CU_ASSERT_EQUAL(emu_step_bytes(c, aam0, 2), EXC_DE + 1);
+    CU_ASSERT_EQUAL(c->r[EAX_] & 0xFFFF, 0x1234);
+    /* ...and the host is still sane afterwards (DS/ES as left by the fault). */
+    static const uint8_t daa[] = { 0x27 };
+    fn = make_stub_compat(page, daa, 1);
+    r = (struct regs4){ 0x0F, 0, 0, 0, 0x202 };
+    CU_ASSERT(run_compat(page, fn, &r));
+    CU_ASSERT_EQUAL(r.eax & 0xFF, 0x15);
+    /* All of them are #UD in 64-bit mode. */
+    flat64(c);
+    c->rip = 0x1000;
+    CU_ASSERT_EQUAL(emu_step_bytes(c, daa, 1), EXC_UD + 1);
+    fixture_fini(&f);
+    sigaction(SIGFPE, &old, NULL);
+    munmap(page, C32_SIZE);
+}
+
 void suite_emul_diff(void)
 {
     CU_pSuite s = CU_add_suite("emul_diff", NULL, NULL);
     CU_add_test(s, "ALU/shift/mul/bit ops vs host CPU", test_diff);
     CU_add_test(s, "DIV/IDIV vs host CPU, #DE", test_div);
     CU_add_test(s, "64-bit mode: ALU/shift/mul/bit/REX forms and DIV vs host", test_diff64);
+    CU_add_test(s, "BCD: DAA/DAS/AAA/AAS/AAM/AAD vs host (compatibility mode), AAM 0 #DE",
+                test_bcd);
 }

@@ -185,7 +185,7 @@ static size_t emu_info(struct machine *m, char *buf, size_t len)
                      "%llu flushes, %llu self-modifying-code invalidations\n"
                      "uncached instructions: %llu\nexceptions: %llu, interrupts: %llu\n"
                      "exits: pio %llu, mmio %llu, hlt %llu\n"
-                     "virtual-8086 attempts (not implemented): %llu\n"
+                     "virtual-8086 mode entries: %llu, hardware task switches: %llu\n"
                      "unimplemented instructions hit: %llu\n",
                      (unsigned long long)s->insns, (unsigned long long)s->blocks_run,
                      (unsigned long long)s->blocks_decoded, (unsigned long long)s->insns_decoded,
@@ -195,7 +195,8 @@ static size_t emu_info(struct machine *m, char *buf, size_t len)
                      (unsigned long long)s->uncached_insns, (unsigned long long)s->exceptions,
                      (unsigned long long)s->interrupts, (unsigned long long)p->pio_exits,
                      (unsigned long long)p->mmio_exits, (unsigned long long)p->hlt_exits,
-                     (unsigned long long)s->v86_attempts, (unsigned long long)s->unimplemented);
+                     (unsigned long long)s->v86_entries, (unsigned long long)s->task_switches,
+                     (unsigned long long)s->unimplemented);
     if (n > 0 && (size_t)n < len && s->unimplemented) {
         int k = snprintf(buf + n, len - (size_t)n, "last unimplemented: %s\n", p->cpu.unimpl_msg);
         if (k > 0)

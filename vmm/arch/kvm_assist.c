@@ -129,11 +129,10 @@ int kvm_assist_emulation_failure(struct machine *m, int vcpu_fd, struct kvm_run 
     c->a20 = m->a20;
     c->halted = c->shutdown = c->intr_shadow = false;
     c->delivering = -1;
-    uint64_t unimpl = c->st.unimplemented, v86 = c->st.v86_attempts;
+    uint64_t unimpl = c->st.unimplemented;
     int rc = emu_step(c);
-    if (c->st.unimplemented != unimpl || c->st.v86_attempts != v86) {
-        /* #UD for an instruction the CPU has (or #GP for an IRET into
-         * virtual-8086 mode, which we lack): do not hand that to the
+    if (c->st.unimplemented != unimpl) {
+        /* #UD for an instruction the CPU has: do not hand that to the
          * guest, report the original failure instead. */
         a->unimplemented_seen++;
         snprintf(a->last, sizeof(a->last), "%s", c->unimpl_msg);

@@ -96,9 +96,26 @@
  * emulated); leaf 2 is a fixed descriptor list without the 0xFF "see
  * leaf 4" byte, since leaf 4 is above our maximum leaf (glibc would loop).
  *
- * Not implemented: virtual-8086 mode (IRET/POPF into VM raises #GP and is
- * counted in the statistics), hardware task switches, long-mode call
- * gates, XSAVE, FSGSBASE/SMEP/SMAP/PCID (none advertised).
+ * Virtual-8086 mode (sys.c): entered by IRETD at CPL0 with VM in the
+ * popped EFLAGS or by a task switch; segment loads build real-mode caches
+ * (base sel << 4, 64K, DPL 3) and CPL is 3.  No VME (not advertised):
+ * CLI/STI/PUSHF/POPF/INT n/IRET raise #GP(0) at IOPL < 3; IN/OUT always
+ * consult the TSS I/O bitmap; LAR/LSL/VERR/VERW/ARPL/SLDT/STR/LLDT/LTR
+ * are #UD.  An interrupt or exception leaves v86 mode through a 16/32-bit
+ * gate to a non-conforming DPL0 code segment only (#GP(sel) otherwise), on
+ * the TSS ring-0 stack, pushing GS FS DS ES SS ESP EFLAGS CS EIP [err] and
+ * nulling DS/ES/FS/GS.
+ *
+ * Task switches (task.c): JMP/CALL far to a TSS or task gate, INT n /
+ * exceptions / IRQs through an IDT task gate (error code pushed on the
+ * new task's stack), IRET with NT; 32- and 16-bit TSSs.  The new TSS is
+ * checked and read completely before anything changes (faults there are
+ * the old task's); the new task's LDT and segment descriptors are loaded
+ * after the commit, so their #TS/#NP/#SS faults are the new task's.  Not
+ * modelled: the TSS T (debug trap) bit.
+ *
+ * Not implemented: long-mode call gates, XSAVE, FSGSBASE/SMEP/SMAP/PCID
+ * (none advertised), VME/PVI.
  */
 #ifndef MINUS1_EMUL_H
 #define MINUS1_EMUL_H
@@ -182,7 +199,8 @@ enum emu_exit { EMU_BUDGET, EMU_HLT, EMU_SHUTDOWN, EMU_STOP, EMU_IRQ_CHECK };
 
 struct emu_stats {
     uint64_t insns, blocks_run, blocks_decoded, insns_decoded, cache_hits, cache_misses,
-        cache_flushes, smc_invalidations, exceptions, interrupts, v86_attempts,
+        cache_flushes, smc_invalidations, exceptions, interrupts, v86_entries,
+        task_switches,
         uncached_insns, unimplemented;
 };
 

@@ -197,7 +197,8 @@ void emu_refresh_seg_rights(struct emu_cpu *c);
 void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsz, bool call,
                   uint64_t ret_eip);
 void emu_far_return(struct emu_cpu *c, unsigned opsz, uint16_t pop_bytes);
-void emu_iret(struct emu_cpu *c, unsigned opsz);
+/* next_eip: saved in the old TSS when IRET returns to another task (NT). */
+void emu_iret(struct emu_cpu *c, unsigned opsz, uint64_t next_eip);
 /* Delivers vector vec; ret_eip is what is pushed.  soft: INT n (DPL check). */
 void emu_do_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint32_t err,
                       uint64_t ret_eip);
@@ -215,6 +216,24 @@ void emu_cpuid(struct emu_cpu *c);
 /* Fills c->cpuid_tab from the host (emu_init). */
 void emu_cpuid_init(struct emu_cpu *c);
 bool emu_io_allowed(struct emu_cpu *c, uint16_t port, unsigned size);
+/* A virtual-8086 segment cache for selector sel. */
+void emu_seg_v86(struct emu_seg *s, uint16_t sel);
+/* Descriptor read (vector exc outside the table) / accessed bit, for task.c. */
+void emu_read_desc(struct emu_cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi, int exc);
+void emu_set_accessed(struct emu_cpu *c, uint16_t sel, uint32_t hi);
+
+/* ---- task switches (task.c) ---- */
+enum emu_task_src { EMU_TASK_JMP, EMU_TASK_CALL, EMU_TASK_INT, EMU_TASK_IRET };
+/* Switches to the task of TSS selector sel; the old task resumes at
+ * ret_eip.  INT: an error code is pushed on the new task's stack; ext is
+ * the EXT bit for error codes. */
+void emu_task_switch(struct emu_cpu *c, uint16_t sel, enum emu_task_src src, uint64_t ret_eip,
+                     bool has_err, uint32_t err, uint32_t ext);
+/* JMP/CALL far to a TSS descriptor or task gate (lo/hi: the descriptor). */
+void emu_task_far(struct emu_cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, bool call,
+                  uint64_t ret_eip);
+/* IRET with EFLAGS.NT: back to the previous task. */
+void emu_task_return(struct emu_cpu *c, uint64_t ret_eip);
 
 /* ---- stack helpers (ops.c uses; sys.c too) ---- */
 static inline uint64_t sp_mask(const struct emu_cpu *c)

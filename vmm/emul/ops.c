@@ -719,6 +719,8 @@ H(h_pushf)
 
 H(h_popf)
 {
+    if ((c->eflags & F_VM) && ((c->eflags & F_IOPL) >> 12) < 3)
+        RAISE_GP(c, 0);
     unsigned sz = i->opsz;
     uint64_t v = pop(c, sz);
     uint64_t mask = F_ARITH | F_TF | F_DF | F_NT;
@@ -812,7 +814,7 @@ H(h_ret)
 
 H(h_retf) { emu_far_return(c, i->opsz, (uint16_t)i->imm); }
 
-H(h_iret) { emu_iret(c, i->opsz); }
+H(h_iret) { emu_iret(c, i->opsz, next_eip(c, i)); }
 
 H(h_ljmp_ptr) { emu_far_jump(c, (uint16_t)i->imm2, i->imm, i->opsz, i->sub, next_eip(c, i)); }
 
@@ -1316,7 +1318,7 @@ H(h_ltr) { load_sys_seg(c, true, (uint16_t)rd_op(c, i, 0)); next(c, i); }
 
 H(h_sldt)   /* sub: 0 SLDT, 1 STR */
 {
-    if (!c->pe)
+    if (!c->pe || (c->eflags & F_VM))    /* #UD in real and v86 mode */
         RAISE_UD(c);
     uint64_t v = i->sub ? c->tr.sel : c->ldtr.sel;
     if (i->op[0].kind == OPK_REG)
@@ -1457,7 +1459,7 @@ static bool desc_visible(struct emu_cpu *c, uint16_t sel, uint64_t *lo, uint64_t
 
 H(h_larlsl)     /* sub: 0 LAR, 1 LSL */
 {
-    if (!c->pe)
+    if (!c->pe || (c->eflags & F_VM))    /* #UD in real and v86 mode */
         RAISE_UD(c);
     uint16_t sel = (uint16_t)rd_op(c, i, 1);
     uint64_t lo, hi;
@@ -1487,7 +1489,7 @@ H(h_larlsl)     /* sub: 0 LAR, 1 LSL */
 
 H(h_verrw)      /* sub: 0 VERR, 1 VERW */
 {
-    if (!c->pe)
+    if (!c->pe || (c->eflags & F_VM))    /* #UD in real and v86 mode */
         RAISE_UD(c);
     uint16_t sel = (uint16_t)rd_op(c, i, 0);
     uint64_t lo, hi;
@@ -1502,7 +1504,7 @@ H(h_verrw)      /* sub: 0 VERR, 1 VERW */
 
 H(h_arpl)
 {
-    if (!c->pe)
+    if (!c->pe || (c->eflags & F_VM))    /* #UD in real and v86 mode */
         RAISE_UD(c);
     struct rmw w;
     uint64_t d = rmw_read(c, i, &w, true), s = get_reg(c, i->op[1].reg, 2);

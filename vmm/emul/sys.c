@@ -11,6 +11,16 @@ void emu_seg_real(struct emu_seg *s, uint16_t sel)
     s->base = (uint32_t)sel << 4;
 }
 
+/* A virtual-8086 mode segment: base sel << 4, 64K limit, a present,
+ * accessed read/write data segment of DPL 3 (CS too: in v86 mode code may
+ * write through a CS override, as in real mode), 16-bit. */
+void emu_seg_v86(struct emu_seg *s, uint16_t sel)
+{
+    *s = (struct emu_seg){ .base = (uint32_t)sel << 4, .limit = 0xFFFF, .sel = sel,
+                           .type = 3, .dpl = 3, .present = true, .s = true, .valid = true };
+    emu_seg_update_rights(s);
+}
+
 void emu_update_mode(struct emu_cpu *c)
 {
     c->lma = (c->efer & PG_EFER_LMA) != 0;
@@ -72,6 +82,17 @@ static void set_accessed(struct emu_cpu *c, uint16_t sel, uint32_t hi)
     emu_sys_write(c, base + (sel & ~7u) + 5, 1, ((hi >> 8) & 0xFF) | 1);
 }
 
+/* For task.c: the same with the exception vector chosen by the caller. */
+void emu_read_desc(struct emu_cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi, int exc)
+{
+    read_desc(c, sel, lo, hi, exc);
+}
+
+void emu_set_accessed(struct emu_cpu *c, uint16_t sel, uint32_t hi)
+{
+    set_accessed(c, sel, hi);
+}
+
 void emu_set_cpl(struct emu_cpu *c, uint8_t cpl)
 {
     if ((cpl == 3) != (c->cpl == 3))
@@ -82,13 +103,12 @@ void emu_set_cpl(struct emu_cpu *c, uint8_t cpl)
 void emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel)
 {
     struct emu_seg *s = &c->seg[sreg];
-    if (!c->pe || (c->eflags & F_VM)) {
+    if (c->eflags & F_VM) {
+        emu_seg_v86(s, sel);
+        return;
+    }
+    if (!c->pe) {
         emu_seg_real(s, sel);
-        if (c->eflags & F_VM) {
-            s->limit = 0xFFFF;
-            s->valid = s->present = true;
-            emu_seg_update_rights(s);
-        }
         return;
     }
     unsigned rpl = sel & 3;
@@ -257,9 +277,12 @@ void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsz, 
     /* System descriptor: only call gates (16- and 32-bit). */
     if (c->lma)
         emu_unimplemented(c, "far transfer through a long-mode call gate");
-    if (type != 4 && type != 0xC) {
-        emu_unimplemented(c, "far transfer through a task gate/TSS");
+    if (type == 1 || type == 3 || type == 5 || type == 9 || type == 0xB) {
+        emu_task_far(c, sel, lo, hi, call, ret_eip);    /* task.c */
+        return;
     }
+    if (type != 4 && type != 0xC)
+        RAISE_GP(c, sel & 0xFFFC);
     if (dpl < c->cpl || dpl < rpl)
         RAISE_GP(c, sel & 0xFFFC);
     if (!(hi & 0x8000))
@@ -394,7 +417,48 @@ static void iret64(struct emu_cpu *c, unsigned opsz)
         drop_inner_segs(c);
 }
 
-void emu_iret(struct emu_cpu *c, unsigned opsz)
+/* IRET from protected mode at CPL0 to virtual-8086 mode (EFLAGS image
+ * with VM): the frame goes on with ESP, SS, ES, DS, FS, GS. */
+static void iret_to_v86(struct emu_cpu *c, uint64_t m, uint64_t sp, uint32_t eip, uint16_t cs,
+                        uint32_t fl)
+{
+    uint32_t v[6];
+    for (unsigned k = 0; k < 6; k++)
+        v[k] = (uint32_t)rd_mem(c, SS_, (sp + 12 + 4 * k) & m, 4);
+    if (eip > 0xFFFF)
+        RAISE_GP(c, 0);
+    c->st.v86_entries++;
+    emu_write_eflags(c, fl, 0xFFFFFFFFu & ~0xFFC00000u);
+    static const int order[] = { ES_, DS_, FS_, GS_ };
+    for (unsigned k = 0; k < 4; k++)
+        emu_seg_v86(&c->seg[order[k]], (uint16_t)v[2 + k]);
+    emu_seg_v86(&c->seg[SS_], (uint16_t)v[1]);
+    emu_seg_v86(&c->seg[CS_], cs);
+    c->r[ESP_] = v[0];
+    c->eip = eip;
+    emu_set_cpl(c, 3);
+    emu_update_mode(c);
+    c->stop_block = true;
+}
+
+/* IRET in virtual-8086 mode: real-mode style with IOPL 3, else #GP(0);
+ * IOPL and VM stay as they are. */
+static void iret_in_v86(struct emu_cpu *c, unsigned opsz, uint64_t m, uint64_t sp)
+{
+    if (((c->eflags & F_IOPL) >> 12) < 3)
+        RAISE_GP(c, 0);
+    uint64_t eip = rd_mem(c, SS_, sp, opsz);
+    uint16_t sel = (uint16_t)rd_mem(c, SS_, (sp + opsz) & m, opsz);
+    uint32_t fl = (uint32_t)rd_mem(c, SS_, (sp + 2 * opsz) & m, opsz);
+    if (eip > 0xFFFF)
+        RAISE_GP(c, 0);
+    set_sp(c, m, sp + 3 * opsz);
+    emu_seg_v86(&c->seg[CS_], sel);
+    c->eip = eip;
+    emu_write_eflags(c, fl, eflags_mask_for(c, opsz));
+}
+
+void emu_iret(struct emu_cpu *c, unsigned opsz, uint64_t next_eip)
 {
     uint64_t m = sp_mask(c), sp = c->r[ESP_] & m;
     if (!c->pe) {
@@ -411,19 +475,22 @@ void emu_iret(struct emu_cpu *c, unsigned opsz)
         iret64(c, opsz);
         return;
     }
-    if (c->eflags & F_VM)
-        emu_unimplemented(c, "IRET in virtual-8086 mode");
+    if (c->eflags & F_VM) {
+        iret_in_v86(c, opsz, m, sp);
+        return;
+    }
     if (c->eflags & F_NT) {
         if (c->lma)
             RAISE_GP(c, 0);
-        emu_unimplemented(c, "IRET with NT (task return)");
+        emu_task_return(c, next_eip);       /* task.c */
+        return;
     }
     uint64_t eip = rd_mem(c, SS_, sp, opsz);
     uint16_t sel = (uint16_t)rd_mem(c, SS_, (sp + opsz) & m, opsz);
     uint32_t fl = (uint32_t)rd_mem(c, SS_, (sp + 2 * opsz) & m, opsz);
     if (opsz == 4 && (fl & F_VM) && c->cpl == 0) {
-        c->st.v86_attempts++;
-        emu_unimplemented(c, "IRET to virtual-8086 mode");
+        iret_to_v86(c, m, sp, (uint32_t)eip, sel, fl);
+        return;
     }
     unsigned rpl = sel & 3;
     uint32_t lo, hi;
@@ -558,8 +625,7 @@ void emu_do_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint3
         long_interrupt(c, vec, soft, has_err, err, ret_eip);
         return;
     }
-    if (c->eflags & F_VM)
-        emu_unimplemented(c, "interrupt in virtual-8086 mode");
+    bool v86 = c->eflags & F_VM;
     uint32_t ext = soft ? 0 : 1;
     uint32_t gerr = (uint32_t)vec * 8 + 2 + ext;
     if ((uint32_t)vec * 8 + 7 > c->idt.limit)
@@ -567,14 +633,16 @@ void emu_do_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint3
     uint32_t lo = (uint32_t)emu_sys_read(c, c->idt.base + (uint32_t)vec * 8, 4);
     uint32_t hi = (uint32_t)emu_sys_read(c, c->idt.base + (uint32_t)vec * 8 + 4, 4);
     unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3;
-    if (type == 5)
-        emu_unimplemented(c, "interrupt through a task gate");
-    if (type != 6 && type != 7 && type != 0xE && type != 0xF)
+    if (type != 5 && type != 6 && type != 7 && type != 0xE && type != 0xF)
         RAISE_GP(c, gerr);
     if (soft && dpl < c->cpl)
         RAISE_GP(c, gerr);
     if (!(hi & 0x8000))
         emu_raise(c, EXC_NP, gerr, true);
+    if (type == 5) {
+        emu_task_switch(c, (uint16_t)(lo >> 16), EMU_TASK_INT, ret_eip, has_err, err, ext);
+        return;
+    }
     bool gate32 = type & 8, trap = type & 1;
     uint16_t csel = (uint16_t)(lo >> 16);
     uint32_t off = (lo & 0xFFFF) | (gate32 ? (hi & 0xFFFF0000u) : 0);
@@ -586,6 +654,9 @@ void emu_do_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint3
         RAISE_GP(c, (csel & 0xFFFC) + ext);
     unsigned cdpl = (chi >> 13) & 3;
     if (cdpl > c->cpl)
+        RAISE_GP(c, (csel & 0xFFFC) + ext);
+    /* From virtual-8086 mode only to a non-conforming ring-0 handler. */
+    if (v86 && ((chi & 0x400) || cdpl != 0))
         RAISE_GP(c, (csel & 0xFFFC) + ext);
     if (!(chi & 0x8000))
         emu_raise(c, EXC_NP, (csel & 0xFFFC) + ext, true);
@@ -603,6 +674,13 @@ void emu_do_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint3
         c->cpl = (uint8_t)cdpl;
         load_inner_ss(c, nss, cdpl);
         c->r[ESP_] = nesp;
+        if (v86) {
+            /* GS, FS, DS, ES go first and become null: the handler must
+             * not run on real-mode segment bases. */
+            static const int vsegs[] = { GS_, FS_, DS_, ES_ };
+            for (unsigned k = 0; k < 4; k++)
+                push(c, sz, c->seg[vsegs[k]].sel);
+        }
         push(c, sz, old_ss);
         push(c, sz, old_esp);
         (void)save_ss;
@@ -614,6 +692,11 @@ void emu_do_interrupt(struct emu_cpu *c, int vec, bool soft, bool has_err, uint3
         c->cpl = old_cpl;
         set_cs(c, csel, clo, chi, (uint8_t)cdpl);
         drop_inner_segs(c);
+        if (v86) {
+            static const int vsegs[] = { ES_, DS_, FS_, GS_ };
+            for (unsigned k = 0; k < 4; k++)
+                null_seg(&c->seg[vsegs[k]], 0);
+        }
     } else {
         push(c, sz, fl);
         push(c, sz, old_cs);
@@ -992,10 +1075,11 @@ void emu_sysexit(struct emu_cpu *c, unsigned opsz)
     c->rip = to64 ? c->r[EDX_] : (uint32_t)c->r[EDX_];
 }
 
-/* I/O permission: CPL <= IOPL, or the TSS bitmap allows every byte. */
+/* I/O permission: CPL <= IOPL, or the TSS bitmap allows every byte.
+ * Virtual-8086 mode always consults the bitmap, whatever IOPL is. */
 bool emu_io_allowed(struct emu_cpu *c, uint16_t port, unsigned size)
 {
-    if (!c->pe || c->cpl <= ((c->eflags & F_IOPL) >> 12))
+    if (!c->pe || (!(c->eflags & F_VM) && c->cpl <= ((c->eflags & F_IOPL) >> 12)))
         return true;
     if (!c->tr.valid || !(c->tr.type & 8) || c->tr.limit < 0x67)
         return false;
