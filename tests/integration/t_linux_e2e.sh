@@ -1,5 +1,5 @@
 # End to end (issue 8): Debian's kernel and busybox on an ISO built here
-# from the packages (tools/make-linux-iso with tests/linux/e2e.init and the
+# from the packages (tests/linux/make-e2e-iso: tests/linux/e2e.init and the
 # kernel's own ata_piix, sd_mod, ne2k-pci and ext4 modules), booted by
 # SeaBIOS from our IDE CD-ROM under --accel auto, with a raw ext2 disk and
 # user networking.  The guest mounts the disk and hashes a known file,
@@ -9,11 +9,9 @@
 # Checked on the host: the serial log, the VGA text screen, the pcap (the
 # DHCP ACK, the HTTP GET, the forwarded connection), the guest's file in
 # the image (debugfs), and exit status 0.
-mk="$ROOT/tools/make-linux-iso"
 iso="$WORK/e2e.iso"
 rc=0
-"$mk" --init-script "$ROOT/tests/linux/e2e.init" --modules "ata_piix,sd_mod,ne2k-pci,ext4" \
-    --cmdline "console=tty0 $("$mk" --print-cmdline)" "$iso" >"$WORK/mk.log" 2>&1 || rc=$?
+"$ROOT/tests/linux/make-e2e-iso" "$iso" >"$WORK/mk.log" 2>&1 || rc=$?
 [ $rc -ne 3 ] || { echo "packages not downloadable: $(tail -n 2 "$WORK/mk.log")"; return 77; }
 [ $rc -eq 0 ] || { fail "make-linux-iso failed ($rc): $(tail -n 5 "$WORK/mk.log")"; return 1; }
 
