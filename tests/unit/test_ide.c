@@ -381,6 +381,22 @@ static void test_chs(void)
     h_free(h);
 }
 
+/* A disk aborts the packet commands; the ATA signature stays, so a
+ * driver's ATAPI probe sees a disk. */
+static void test_packet_commands_abort_on_disk(void)
+{
+    struct h *h = with_disk(false, NULL);
+    for (unsigned k = 0; k < 2; k++) {
+        outb(h, P + 6, 0xA0);
+        outb(h, P + 7, k ? 0xA0 : 0xA1);
+        CU_ASSERT_EQUAL(inb(h, P + 7), 0x51);           /* DRDY DSC ERR */
+        CU_ASSERT_EQUAL(inb(h, P + 1), 0x04);           /* ABRT */
+        CU_ASSERT_EQUAL(inb(h, P + 4), 0x00);           /* not 0x14/0xEB */
+        CU_ASSERT_EQUAL(inb(h, P + 5), 0x00);
+    }
+    h_free(h);
+}
+
 static void test_dma_read(void)
 {
     struct h *h = with_disk(false, NULL);
@@ -618,6 +634,7 @@ void suite_ide(void)
     CU_pSuite s = CU_add_suite("ide", NULL, NULL);
     CU_add_test(s, "PCI identity", test_pci_identity);
     CU_add_test(s, "IDENTIFY DEVICE", test_identify);
+    CU_add_test(s, "packet commands abort on a disk", test_packet_commands_abort_on_disk);
     CU_add_test(s, "PIO read", test_pio_read);
     CU_add_test(s, "PIO sector count 0 = 256", test_pio_count_zero_is_256);
     CU_add_test(s, "PIO write", test_pio_write);

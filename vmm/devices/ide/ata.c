@@ -496,6 +496,12 @@ void ata_exec(struct ide_drive *d, uint8_t cmd)
     case 0x94: case 0x95: case 0x96: case 0x97:
         ata_cmd_ok(d);
         return;
+    case 0xA0: case 0xA1:
+        /* PACKET / IDENTIFY PACKET DEVICE: a disk aborts them (ATA-6
+         * 8.15, 8.23), which is how drivers tell it from an ATAPI device
+         * (Linux's libata probe sends 0xA1): a normal answer, no error. */
+        ata_cmd_abort(d);
+        return;
     case 0xE5: case 0x98:                       /* CHECK POWER MODE: active */
         d->nsector = 0xFF;
         ata_cmd_ok(d);
