@@ -91,14 +91,22 @@
  *  7. Capstone accepts LOCK on any instruction; we raise #UD for LOCK on
  *     instructions where it is not allowed.
  *
- * CPUID.  Answered from a table filled once at emu_init (leaves 0-2 and
- * 0x80000000-8, host values through the model filter minus what is not
- * emulated); leaf 2 is a fixed descriptor list without the 0xFF "see
- * leaf 4" byte, since leaf 4 is above our maximum leaf (glibc would loop).
+ * CPUID.  The shared CPU model (vmm/arch/cpuid.c, emulator features)
+ * builds the table once at emu_init: vendor, family and brand from the
+ * host, every feature bit one this emulator executes (tests/unit/
+ * test_cpuid.c probes each against the decoder), leaves 2/4 (caches),
+ * 0xD (XSAVE layout) and 0x80000008 our own; maximum leaves 0xD and
+ * 0x80000008.  CPUID.1:ECX.OSXSAVE mirrors CR4.OSXSAVE at run time.
+ *
+ * XSAVE (xsave.c).  XCR0 holds x87|SSE at most (no AVX); XSAVE/XSAVEOPT/
+ * XRSTOR in the standard form over the FXSAVE legacy region + header (576
+ * bytes, fpu_xsave/fpu_xrstor), every enabled component reported in use;
+ * XSAVEC/XSAVES/XRSTORS raise #UD (not advertised).
  *
  * Not implemented: virtual-8086 mode (IRET/POPF into VM raises #GP and is
  * counted in the statistics), hardware task switches, long-mode call
- * gates, XSAVE, FSGSBASE/SMEP/SMAP/PCID (none advertised).
+ * gates, AVX and the compacted/supervisor XSAVE forms, FSGSBASE/SMEP/SMAP/
+ * PCID/POPCNT/MOVBE/SSE4 (none advertised).
  */
 #ifndef MINUS1_EMUL_H
 #define MINUS1_EMUL_H
@@ -110,6 +118,7 @@
 
 #include "../memory.h"
 #include "../paging/paging.h"
+#include "../arch/cpuid.h"
 #include "../arch/x86.h"
 #include "fpu_glue.h"
 
@@ -214,10 +223,8 @@ struct emu_cpu {
     uint64_t dr[8];
     uint64_t tsc_offset, apic_base, pat, mtrr_def, sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t misc_enable;
-    /* CPUID answers (EAX..EDX) for leaves 0..2 and 0x80000000..8 */
-#define EMU_CPUID_BASIC 3
-#define EMU_CPUID_EXT 9
-    uint32_t cpuid_tab[EMU_CPUID_BASIC + EMU_CPUID_EXT][4];
+    uint64_t xcr0;          /* XSETBV/XGETBV; XSAVE components enabled (x87 always) */
+    struct cpuid_table cpuid;   /* the CPU model's answers (vmm/arch/cpuid.c, emulator features) */
     uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
     struct emu_fpu fpu;     /* x87/MMX/SSE state (fpu.h) */
 

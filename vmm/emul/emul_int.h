@@ -216,6 +216,11 @@ void emu_cpuid(struct emu_cpu *c);
 void emu_cpuid_init(struct emu_cpu *c);
 bool emu_io_allowed(struct emu_cpu *c, uint16_t port, unsigned size);
 
+/* ---- XSAVE (xsave.c) ---- */
+#define CR4_OSXSAVE (1u << 18)
+/* The CPU model advertises XSAVE (CPUID.1:ECX.XSAVE): CR4.OSXSAVE may be set. */
+bool emu_has_xsave(const struct emu_cpu *c);
+
 /* ---- stack helpers (ops.c uses; sys.c too) ---- */
 static inline uint64_t sp_mask(const struct emu_cpu *c)
 {
