@@ -30,8 +30,10 @@
  * default stack/branch sizes), no segment limits, FS/GS bases only and
  * canonical checks (#GP/#SS) in seg_lin; LMA without CS.L is
  * compatibility mode.  Interrupts in long mode use 16-byte gates, IST and
- * the 64-bit TSS; IRETQ, SYSCALL/SYSRET, SYSENTER/SYSEXIT, SWAPGS and the
- * FS/GS/KERNEL_GS base MSRs are in sys.c.  x87/MMX/SSE..SSSE3 go through
+ * the 64-bit TSS; so do far CALL/JMP through 16-byte call gates (64-bit
+ * targets only, RSPn from the TSS with a null SS, no parameter copy);
+ * IRETQ, SYSCALL/SYSRET, SYSENTER/SYSEXIT, SWAPGS and the FS/GS/
+ * KERNEL_GS base MSRs are in sys.c.  x87/MMX/SSE..SSSE3 go through
  * the FPU library (fpu_glue.h) from h_fpu, which applies CR0.EM/TS/NE and
  * CR4.OSFXSR/OSXMMEXCPT.
  *
@@ -104,9 +106,9 @@
  * XSAVEC/XSAVES/XRSTORS raise #UD (not advertised).
  *
  * Not implemented: virtual-8086 mode (IRET/POPF into VM raises #GP and is
- * counted in the statistics), hardware task switches, long-mode call
- * gates, AVX and the compacted/supervisor XSAVE forms, FSGSBASE/SMEP/SMAP/
- * PCID/POPCNT/MOVBE/SSE4 (none advertised).
+ * counted in the statistics), hardware task switches, AVX and the
+ * compacted/supervisor XSAVE forms, FSGSBASE/SMEP/SMAP/PCID/POPCNT/MOVBE/
+ * SSE4 (none advertised).
  */
 #ifndef MINUS1_EMUL_H
 #define MINUS1_EMUL_H

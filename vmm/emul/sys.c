@@ -219,6 +219,9 @@ static void check_far_target(struct emu_cpu *c, uint32_t lo, uint32_t hi, uint64
         RAISE_GP(c, 0);
 }
 
+static void far_gate64(struct emu_cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, bool call,
+                       uint64_t ret_rip);
+
 void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsz, bool call,
                   uint64_t ret_eip)
 {
@@ -238,6 +241,8 @@ void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsz, 
     unsigned type = (hi >> 8) & 0xF, dpl = (hi >> 13) & 3, rpl = sel & 3;
     if ((hi >> 12) & 1) {
         check_code_desc(c, sel, hi);
+        if (c->lma && ((hi >> 21) & 1) && ((hi >> 22) & 1))
+            RAISE_GP(c, sel & 0xFFFC);  /* L and D both set: reserved in IA-32e mode */
         if (type & 4) {                 /* conforming */
             if (dpl > c->cpl)
                 RAISE_GP(c, sel & 0xFFFC);
@@ -256,9 +261,11 @@ void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsz, 
         c->eip = off;
         return;
     }
-    /* System descriptor: only call gates (16- and 32-bit). */
-    if (c->lma)
-        emu_unimplemented(c, "far transfer through a long-mode call gate");
+    /* System descriptor: call gates (16- and 32-bit; 64-bit in IA-32e mode). */
+    if (c->lma) {
+        far_gate64(c, sel, lo, hi, call, ret_eip);
+        return;
+    }
     if (type != 4 && type != 0xC) {
         emu_unimplemented(c, "far transfer through a task gate/TSS");
     }
@@ -478,6 +485,78 @@ static void push64(struct emu_cpu *c, uint64_t *rsp, uint64_t v)
     if (!canonical(*rsp))
         emu_raise(c, EXC_SS, 0, true);
     lin_write(c, *rsp, 8, v);
+}
+
+/* Far CALL/JMP through a call gate in IA-32e mode (64-bit and
+ * compatibility mode; SDM vol. 3 5.8.3.1): only the 16-byte 64-bit gate
+ * (type 0xC) exists, its upper half's type field must be 0, the target
+ * must be 64-bit code; pushes are 8 bytes, no parameters are copied, and
+ * a call to an inner level takes RSPn from the 64-bit TSS with a null SS
+ * (RPL = new CPL), like an interrupt but without the 16-byte alignment. */
+static void far_gate64(struct emu_cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, bool call,
+                       uint64_t ret_rip)
+{
+    unsigned type = (hi >> 8) & 0xF, dpl = (hi >> 13) & 3, rpl = sel & 3;
+    uint16_t gerr = sel & 0xFFFC;
+    if (type != 0xC)                    /* 16-bit gates, task gates, TSSs */
+        RAISE_GP(c, gerr);
+    uint64_t tbase = (sel & 4) ? c->ldtr.base : c->gdt.base;
+    uint32_t tlimit = (sel & 4) ? c->ldtr.limit : c->gdt.limit;
+    if ((uint32_t)(sel & ~7u) + 15 > tlimit)
+        RAISE_GP(c, gerr);
+    uint32_t off_hi = (uint32_t)emu_sys_read(c, tbase + (sel & ~7u) + 8, 4);
+    uint32_t upper = (uint32_t)emu_sys_read(c, tbase + (sel & ~7u) + 12, 4);
+    if ((upper >> 8) & 0x1F)
+        RAISE_GP(c, gerr);
+    if (dpl < c->cpl || dpl < rpl)
+        RAISE_GP(c, gerr);
+    if (!(hi & 0x8000))
+        emu_raise(c, EXC_NP, gerr, true);
+    uint16_t csel = (uint16_t)(lo >> 16);
+    uint64_t off = (lo & 0xFFFF) | (hi & 0xFFFF0000u) | (uint64_t)off_hi << 32;
+    if ((csel & 0xFFFC) == 0)
+        RAISE_GP(c, 0);
+    uint32_t clo, chi;
+    read_desc(c, csel, &clo, &chi, EXC_GP);
+    check_code_desc(c, csel, chi);
+    unsigned cdpl = (chi >> 13) & 3;
+    bool conforming = (chi & 0x400) != 0;
+    if (cdpl > c->cpl || !((chi >> 21) & 1) || ((chi >> 22) & 1))
+        RAISE_GP(c, csel & 0xFFFC);
+    if (!call && !conforming && cdpl != c->cpl)     /* JMP never changes the CPL */
+        RAISE_GP(c, csel & 0xFFFC);
+    if (!(chi & 0x8000))
+        emu_raise(c, EXC_NP, csel & 0xFFFC, true);
+    if (!canonical(off))
+        RAISE_GP(c, 0);
+    if (!call) {
+        set_cs(c, csel, clo, chi, c->cpl);
+        c->rip = off;
+        return;
+    }
+    uint16_t old_cs = c->seg[CS_].sel, old_ss = c->seg[SS_].sel;
+    uint64_t old_rsp = c->r[ESP_];
+    if (!conforming && cdpl < c->cpl) {
+        uint64_t rsp = tss64_read(c, 4 + 8 * cdpl);
+        uint8_t old_cpl = c->cpl;
+        c->cpl = (uint8_t)cdpl;        /* the pushes are accesses at the new CPL */
+        push64(c, &rsp, old_ss);
+        push64(c, &rsp, old_rsp);
+        push64(c, &rsp, old_cs);
+        push64(c, &rsp, ret_rip);
+        c->cpl = old_cpl;
+        set_cs(c, csel, clo, chi, (uint8_t)cdpl);
+        c->seg[SS_].sel = (uint16_t)cdpl;
+        c->seg[SS_].valid = false;
+        c->seg[SS_].dpl = (uint8_t)cdpl;
+        c->seg[SS_].rd = c->seg[SS_].wr = false;
+        c->r[ESP_] = rsp;
+    } else {
+        push(c, 8, old_cs);
+        push(c, 8, ret_rip);
+        set_cs(c, csel, clo, chi, c->cpl);
+    }
+    c->rip = off;
 }
 
 /* Interrupt/exception delivery in long mode (64-bit and compatibility
