@@ -191,36 +191,50 @@ static int kvm_reset(struct machine *m, const struct x86_state *s)
 
 static void kick_handler(int sig) { (void)sig; }
 
+/* The guest's CPUID: KVM's supported list through the shared CPU model
+ * (cpuid.c, KVM backend features). */
 static int setup_cpuid(struct kvm_priv *k, char *err, size_t errlen)
 {
-    int n = 128;
+    int n = CPUID_MAX_ENTRIES;
     struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (size_t)n * sizeof(c->entries[0]));
-    if (!c) {
+    struct cpuid_table *offered = calloc(1, sizeof(*offered));
+    struct cpuid_table *model = calloc(1, sizeof(*model));
+    int rc = -1;
+    if (!c || !offered || !model) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        goto out;
     }
     c->nent = (uint32_t)n;
     if (ioctl(k->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
         set_err(err, errlen, "KVM_GET_SUPPORTED_CPUID");
-        free(c);
-        return -1;
+        goto out;
     }
-    for (uint32_t i = 0; i < c->nent; i++) {
-        struct cpuid_regs r = { c->entries[i].eax, c->entries[i].ebx, c->entries[i].ecx,
-                                c->entries[i].edx };
-        cpuid_model_filter(c->entries[i].function, c->entries[i].index, &r);
-        c->entries[i].eax = r.eax;
-        c->entries[i].ebx = r.ebx;
-        c->entries[i].ecx = r.ecx;
-        c->entries[i].edx = r.edx;
+    for (uint32_t i = 0; i < c->nent && i < CPUID_MAX_ENTRIES; i++) {
+        const struct kvm_cpuid_entry2 *e = &c->entries[i];
+        struct cpuid_regs r = { e->eax, e->ebx, e->ecx, e->edx };
+        (void)cpuid_set(offered, e->function, e->index,
+                        (e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) != 0, &r);
     }
-    int rc = ioctl(k->vcpu_fd, KVM_SET_CPUID2, c);
-    free(c);
-    if (rc < 0) {
+    cpuid_build(model, offered, CPUID_BACKEND_KVM);
+    memset(c->entries, 0, (size_t)n * sizeof(c->entries[0]));
+    c->nent = model->n;
+    for (unsigned i = 0; i < model->n; i++) {
+        const struct cpuid_entry *e = &model->e[i];
+        c->entries[i] = (struct kvm_cpuid_entry2){
+            .function = e->leaf, .index = e->sub,
+            .flags = e->indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
+            .eax = e->r.eax, .ebx = e->r.ebx, .ecx = e->r.ecx, .edx = e->r.edx };
+    }
+    if (ioctl(k->vcpu_fd, KVM_SET_CPUID2, c) < 0) {
         set_err(err, errlen, "KVM_SET_CPUID2");
-        return -1;
+        goto out;
     }
-    return 0;
+    rc = 0;
+out:
+    free(c);
+    free(offered);
+    free(model);
+    return rc;
 }
 
 static int open_vm(struct kvm_priv *k, char *err, size_t errlen)

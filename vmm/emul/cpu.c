@@ -717,6 +717,7 @@ void emu_reset(struct emu_cpu *c, const struct x86_state *s)
     c->dr[6] = 0xFFFF0FF0u;
     c->dr[7] = 0x400;
     fpu_reset(&c->fpu);
+    c->xcr0 = 1;                /* x87 only (SDM 13.3) */
     c->star = c->lstar = c->cstar = c->sfmask = c->kernel_gs_base = c->tsc_aux = 0;
     c->apic_base = 0;
     c->pat = 0x0007040600070406ull;

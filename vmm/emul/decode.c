@@ -471,6 +471,18 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
     case X86_INS_ARPL: return h_arpl;
     case X86_INS_WAIT: return h_fwait;
     case X86_INS_UD2: return h_ud;
+    case X86_INS_XGETBV: return h_xgetbv;
+    case X86_INS_XSETBV: i->ends = 1; return h_xsetbv;
+    case X86_INS_XSAVE: i->sub = XSAVE_OP_SAVE; return h_xsave;
+    case X86_INS_XSAVE64: i->sub = XSAVE_OP_SAVE | XSAVE_REXW; return h_xsave;
+    case X86_INS_XSAVEOPT: i->sub = XSAVE_OP_SAVEOPT; return h_xsave;
+    case X86_INS_XSAVEOPT64: i->sub = XSAVE_OP_SAVEOPT | XSAVE_REXW; return h_xsave;
+    case X86_INS_XRSTOR: i->sub = XSAVE_OP_RSTOR; return h_xsave;
+    case X86_INS_XRSTOR64: i->sub = XSAVE_OP_RSTOR | XSAVE_REXW; return h_xsave;
+    /* not advertised (CPUID.(0xD,1):EAX[1,3] clear): what such a CPU does */
+    case X86_INS_XSAVEC: case X86_INS_XSAVEC64: case X86_INS_XSAVES: case X86_INS_XSAVES64:
+    case X86_INS_XRSTORS: case X86_INS_XRSTORS64:
+        return h_ud;
     default:
         return NULL;
     }

@@ -30,8 +30,10 @@
  * default stack/branch sizes), no segment limits, FS/GS bases only and
  * canonical checks (#GP/#SS) in seg_lin; LMA without CS.L is
  * compatibility mode.  Interrupts in long mode use 16-byte gates, IST and
- * the 64-bit TSS; IRETQ, SYSCALL/SYSRET, SYSENTER/SYSEXIT, SWAPGS and the
- * FS/GS/KERNEL_GS base MSRs are in sys.c.  x87/MMX/SSE..SSSE3 go through
+ * the 64-bit TSS; so do far CALL/JMP through 16-byte call gates (64-bit
+ * targets only, RSPn from the TSS with a null SS, no parameter copy);
+ * IRETQ, SYSCALL/SYSRET, SYSENTER/SYSEXIT, SWAPGS and the FS/GS/
+ * KERNEL_GS base MSRs are in sys.c.  x87/MMX/SSE..SSSE3 go through
  * the FPU library (fpu_glue.h) from h_fpu, which applies CR0.EM/TS/NE and
  * CR4.OSFXSR/OSXMMEXCPT.
  *
@@ -91,10 +93,17 @@
  *  7. Capstone accepts LOCK on any instruction; we raise #UD for LOCK on
  *     instructions where it is not allowed.
  *
- * CPUID.  Answered from a table filled once at emu_init (leaves 0-2 and
- * 0x80000000-8, host values through the model filter minus what is not
- * emulated); leaf 2 is a fixed descriptor list without the 0xFF "see
- * leaf 4" byte, since leaf 4 is above our maximum leaf (glibc would loop).
+ * CPUID.  The shared CPU model (vmm/arch/cpuid.c, emulator features)
+ * builds the table once at emu_init: vendor, family and brand from the
+ * host, every feature bit one this emulator executes (tests/unit/
+ * test_cpuid.c probes each against the decoder), leaves 2/4 (caches),
+ * 0xD (XSAVE layout) and 0x80000008 our own; maximum leaves 0xD and
+ * 0x80000008.  CPUID.1:ECX.OSXSAVE mirrors CR4.OSXSAVE at run time.
+ *
+ * XSAVE (xsave.c).  XCR0 holds x87|SSE at most (no AVX); XSAVE/XSAVEOPT/
+ * XRSTOR in the standard form over the FXSAVE legacy region + header (576
+ * bytes, fpu_xsave/fpu_xrstor), every enabled component reported in use;
+ * XSAVEC/XSAVES/XRSTORS raise #UD (not advertised).
  *
  * Virtual-8086 mode (sys.c): entered by IRETD at CPL0 with VM in the
  * popped EFLAGS or by a task switch; segment loads build real-mode caches
@@ -114,8 +123,9 @@
  * after the commit, so their #TS/#NP/#SS faults are the new task's.  Not
  * modelled: the TSS T (debug trap) bit.
  *
- * Not implemented: long-mode call gates, XSAVE, FSGSBASE/SMEP/SMAP/PCID
- * (none advertised), VME/PVI.
+ * Not implemented: VME/PVI, the TSS T bit, task switches in long mode
+ * (IA-32e has none), AVX and the compacted/supervisor XSAVE forms,
+ * FSGSBASE/SMEP/SMAP/PCID/POPCNT/MOVBE/SSE4 (none advertised).
  */
 #ifndef MINUS1_EMUL_H
 #define MINUS1_EMUL_H
@@ -127,6 +137,7 @@
 
 #include "../memory.h"
 #include "../paging/paging.h"
+#include "../arch/cpuid.h"
 #include "../arch/x86.h"
 #include "fpu_glue.h"
 
@@ -232,10 +243,8 @@ struct emu_cpu {
     uint64_t dr[8];
     uint64_t tsc_offset, apic_base, pat, mtrr_def, sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t misc_enable;
-    /* CPUID answers (EAX..EDX) for leaves 0..2 and 0x80000000..8 */
-#define EMU_CPUID_BASIC 3
-#define EMU_CPUID_EXT 9
-    uint32_t cpuid_tab[EMU_CPUID_BASIC + EMU_CPUID_EXT][4];
+    uint64_t xcr0;          /* XSETBV/XGETBV; XSAVE components enabled (x87 always) */
+    struct cpuid_table cpuid;   /* the CPU model's answers (vmm/arch/cpuid.c, emulator features) */
     uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
     struct emu_fpu fpu;     /* x87/MMX/SSE state (fpu.h) */
 

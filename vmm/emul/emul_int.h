@@ -235,6 +235,11 @@ void emu_task_far(struct emu_cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, boo
 /* IRET with EFLAGS.NT: back to the previous task. */
 void emu_task_return(struct emu_cpu *c, uint64_t ret_eip);
 
+/* ---- XSAVE (xsave.c) ---- */
+#define CR4_OSXSAVE (1u << 18)
+/* The CPU model advertises XSAVE (CPUID.1:ECX.XSAVE): CR4.OSXSAVE may be set. */
+bool emu_has_xsave(const struct emu_cpu *c);
+
 /* ---- stack helpers (ops.c uses; sys.c too) ---- */
 static inline uint64_t sp_mask(const struct emu_cpu *c)
 {

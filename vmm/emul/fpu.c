@@ -208,10 +208,15 @@ unsigned fpu_frstor(struct emu_fpu *f, const uint8_t *b, enum fpu_layout l)
 
 /* ------------------------------------------------------ FXSAVE/FXRSTOR */
 
-void fpu_fxsave(const struct emu_fpu *f, uint8_t img[512], bool rex_w, unsigned nxmm)
+/* The legacy region (FXSAVE image, and bytes 0-511 of an XSAVE area) by
+ * state component: x87 is bytes 0-23 and 32-159, SSE is MXCSR/MXCSR_MASK
+ * (24-31) and the XMM registers (160-415).  FXSAVE/FXRSTOR use both;
+ * XSAVE/XRSTOR each one its RFBM bit asks for. */
+
+static void x87_save(const struct emu_fpu *f, uint8_t *img, bool rex_w)
 {
-    /* Bytes 288/416..511 are reserved/available: left alone like the CPU. */
-    memset(img, 0, 160);
+    memset(img, 0, 24);         /* reserved bytes are written as zeros */
+    memset(img + 32, 0, 128);
     wr16(img, f->cw);
     wr16(img + 2, f->sw);
     img[4] = f->tag;
@@ -225,22 +230,12 @@ void fpu_fxsave(const struct emu_fpu *f, uint8_t img[512], bool rex_w, unsigned 
         wr32(img + 16, (uint32_t)f->fdp);
         wr16(img + 20, f->fds);
     }
-    if (nxmm) {
-        wr32(img + 24, f->mxcsr);
-        wr32(img + 28, f->mxcsr_mask);
-    }
     for (unsigned i = 0; i < 8; i++)
         reg_to10(&f->r[phys(f, i)], img + 32 + 16 * i);
-    if (nxmm > 16)
-        nxmm = 16;
-    for (unsigned i = 0; i < nxmm; i++)
-        memcpy(img + 160 + 16 * i, f->xmm[i].b, 16);
 }
 
-int fpu_fxrstor(struct emu_fpu *f, const uint8_t img[512], bool rex_w, unsigned nxmm)
+static void x87_load(struct emu_fpu *f, const uint8_t *img, bool rex_w)
 {
-    if (nxmm && (rd32(img + 24) & ~f->mxcsr_mask))
-        return FPU_GP;
     f->cw = cw_norm(rd16(img));
     f->sw = rd16(img + 2);
     f->tag = img[4];
@@ -257,12 +252,98 @@ int fpu_fxrstor(struct emu_fpu *f, const uint8_t img[512], bool rex_w, unsigned 
     }
     for (unsigned i = 0; i < 8; i++)
         reg_from10(&f->r[phys(f, i)], img + 32 + 16 * i);
+}
+
+static void mxcsr_save(const struct emu_fpu *f, uint8_t *img)
+{
+    wr32(img + 24, f->mxcsr);
+    wr32(img + 28, f->mxcsr_mask);
+}
+
+static void xmm_save(const struct emu_fpu *f, uint8_t *img, unsigned nxmm)
+{
+    for (unsigned i = 0; i < nxmm && i < 16; i++)
+        memcpy(img + 160 + 16 * i, f->xmm[i].b, 16);
+}
+
+static void xmm_load(struct emu_fpu *f, const uint8_t *img, unsigned nxmm)
+{
+    for (unsigned i = 0; i < nxmm && i < 16; i++)
+        memcpy(f->xmm[i].b, img + 160 + 16 * i, 16);
+}
+
+void fpu_fxsave(const struct emu_fpu *f, uint8_t img[512], bool rex_w, unsigned nxmm)
+{
+    /* Bytes 288/416..511 are reserved/available: left alone like the CPU. */
+    x87_save(f, img, rex_w);
+    memset(img + 24, 0, 8);
+    if (nxmm)
+        mxcsr_save(f, img);
+    xmm_save(f, img, nxmm);
+}
+
+int fpu_fxrstor(struct emu_fpu *f, const uint8_t img[512], bool rex_w, unsigned nxmm)
+{
+    if (nxmm && (rd32(img + 24) & ~f->mxcsr_mask))
+        return FPU_GP;
+    x87_load(f, img, rex_w);
     if (nxmm) {
         f->mxcsr = rd32(img + 24);
-        if (nxmm > 16)
-            nxmm = 16;
-        for (unsigned i = 0; i < nxmm; i++)
-            memcpy(f->xmm[i].b, img + 160 + 16 * i, 16);
+        xmm_load(f, img, nxmm);
+    }
+    sw_fix(f);
+    return FPU_OK;
+}
+
+/* ------------------------------------------------------- XSAVE/XRSTOR */
+
+void fpu_xsave(const struct emu_fpu *f, uint8_t img[FPU_XSAVE_SIZE], uint64_t rfbm,
+               uint64_t xinuse, bool rex_w, unsigned nxmm)
+{
+    if (rfbm & FPU_XSTATE_X87)
+        x87_save(f, img, rex_w);
+    if (rfbm & FPU_XSTATE_SSE) {
+        mxcsr_save(f, img);
+        xmm_save(f, img, nxmm);
+    }
+    /* XSTATE_BV: bits outside RFBM keep their value; the rest say which
+     * components are in use (not in their initial configuration). */
+    uint64_t bv = rd64(img + 512);
+    wr64(img + 512, (bv & ~rfbm) | (xinuse & rfbm));
+}
+
+int fpu_xrstor(struct emu_fpu *f, const uint8_t img[FPU_XSAVE_SIZE], uint64_t rfbm,
+               uint64_t xcr0, bool rex_w, unsigned nxmm)
+{
+    uint64_t bv = rd64(img + 512);
+    /* Without XSAVEC: XCOMP_BV and the next 8 header bytes must be zero
+     * (the compacted form does not exist), XSTATE_BV within XCR0, and an
+     * MXCSR to load without reserved bits.  Checked before anything
+     * changes. */
+    for (unsigned k = 8; k < 24; k++)
+        if (img[512 + k])
+            return FPU_GP;
+    if (bv & ~xcr0)
+        return FPU_GP;
+    if ((rfbm & FPU_XSTATE_SSE) && (rd32(img + 24) & ~f->mxcsr_mask))
+        return FPU_GP;
+    if (rfbm & FPU_XSTATE_X87) {
+        if (bv & FPU_XSTATE_X87) {
+            x87_load(f, img, rex_w);
+        } else {
+            /* initial configuration: FNINIT's state with ST0-7 zeroed */
+            fpu_finit(f);
+            memset(f->r, 0, sizeof(f->r));
+        }
+    }
+    if (rfbm & FPU_XSTATE_SSE) {
+        /* The standard form loads MXCSR whenever RFBM[1] is set, even
+         * when XSTATE_BV[1] asks for the XMM registers' initial state. */
+        f->mxcsr = rd32(img + 24);
+        if (bv & FPU_XSTATE_SSE)
+            xmm_load(f, img, nxmm);
+        else
+            memset(f->xmm, 0, sizeof(f->xmm[0]) * (nxmm < 16 ? nxmm : 16));
     }
     sw_fix(f);
     return FPU_OK;

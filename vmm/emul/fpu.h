@@ -188,6 +188,25 @@ uint16_t fpu_full_tag(const struct emu_fpu *f);
 void fpu_fxsave(const struct emu_fpu *f, uint8_t img[512], bool rex_w, unsigned nxmm);
 int fpu_fxrstor(struct emu_fpu *f, const uint8_t img[512], bool rex_w, unsigned nxmm);
 
+/* XSAVE/XSAVEOPT and XRSTOR (standard form) of the state components this
+ * library holds: x87 (bit 0) and SSE (bit 1), both in the legacy region,
+ * so the area is the 512-byte legacy region plus the 64-byte header.
+ * rfbm: requested-feature bitmap (EDX:EAX & XCR0); xinuse: components
+ * not in their initial configuration (a CPU may report 1 for any).  XSAVE
+ * writes only what RFBM selects and XSTATE_BV's RFBM bits.  XRSTOR
+ * initialises a requested component whose XSTATE_BV bit is clear, loads
+ * MXCSR whenever RFBM[1] is set, and returns FPU_GP (nothing changed) for
+ * a non-zero XCOMP_BV or header bytes 16-23, XSTATE_BV bits outside xcr0,
+ * or reserved MXCSR bits.  rex_w, nxmm: as for FXSAVE.  Alignment (64
+ * bytes) is the caller's check. */
+#define FPU_XSAVE_SIZE 576u
+#define FPU_XSTATE_X87 1u
+#define FPU_XSTATE_SSE 2u
+void fpu_xsave(const struct emu_fpu *f, uint8_t img[FPU_XSAVE_SIZE], uint64_t rfbm,
+               uint64_t xinuse, bool rex_w, unsigned nxmm);
+int fpu_xrstor(struct emu_fpu *f, const uint8_t img[FPU_XSAVE_SIZE], uint64_t rfbm,
+               uint64_t xcr0, bool rex_w, unsigned nxmm);
+
 /* LDMXCSR (FPU_GP on reserved bits) / STMXCSR. */
 int fpu_ldmxcsr(struct emu_fpu *f, uint32_t v);
 static inline uint32_t fpu_stmxcsr(const struct emu_fpu *f) { return f->mxcsr; }

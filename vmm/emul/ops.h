@@ -116,5 +116,11 @@ H(h_sysexit);
 H(h_swapgs);
 H(h_rdtscp);
 H(h_unimpl);
+/* xsave.c; h_xsave's sub: XSAVE_OP_* | XSAVE_REXW (the 64-bit FIP/FDP form) */
+enum { XSAVE_OP_SAVE, XSAVE_OP_RSTOR, XSAVE_OP_SAVEOPT };
+#define XSAVE_REXW 4u
+H(h_xsave);
+H(h_xgetbv);
+H(h_xsetbv);
 
 #endif

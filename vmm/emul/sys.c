@@ -2,6 +2,8 @@
  * interrupt/exception delivery, control registers, MSRs, CPUID. */
 #include "emul_int.h"
 
+#include <stdlib.h>
+
 #include "../arch/cpuid.h"
 
 void emu_seg_real(struct emu_seg *s, uint16_t sel)
@@ -237,6 +239,9 @@ static void check_far_target(struct emu_cpu *c, uint32_t lo, uint32_t hi, uint64
         RAISE_GP(c, 0);
 }
 
+static void far_gate64(struct emu_cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, bool call,
+                       uint64_t ret_rip);
+
 void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsz, bool call,
                   uint64_t ret_eip)
 {
@@ -256,6 +261,8 @@ void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsz, 
     unsigned type = (hi >> 8) & 0xF, dpl = (hi >> 13) & 3, rpl = sel & 3;
     if ((hi >> 12) & 1) {
         check_code_desc(c, sel, hi);
+        if (c->lma && ((hi >> 21) & 1) && ((hi >> 22) & 1))
+            RAISE_GP(c, sel & 0xFFFC);  /* L and D both set: reserved in IA-32e mode */
         if (type & 4) {                 /* conforming */
             if (dpl > c->cpl)
                 RAISE_GP(c, sel & 0xFFFC);
@@ -274,9 +281,12 @@ void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsz, 
         c->eip = off;
         return;
     }
-    /* System descriptor: only call gates (16- and 32-bit). */
-    if (c->lma)
-        emu_unimplemented(c, "far transfer through a long-mode call gate");
+    /* System descriptor: call gates (16- and 32-bit; 64-bit in IA-32e
+     * mode), task gates and TSSs (task.c). */
+    if (c->lma) {
+        far_gate64(c, sel, lo, hi, call, ret_eip);
+        return;
+    }
     if (type == 1 || type == 3 || type == 5 || type == 9 || type == 0xB) {
         emu_task_far(c, sel, lo, hi, call, ret_eip);    /* task.c */
         return;
@@ -545,6 +555,78 @@ static void push64(struct emu_cpu *c, uint64_t *rsp, uint64_t v)
     lin_write(c, *rsp, 8, v);
 }
 
+/* Far CALL/JMP through a call gate in IA-32e mode (64-bit and
+ * compatibility mode; SDM vol. 3 5.8.3.1): only the 16-byte 64-bit gate
+ * (type 0xC) exists, its upper half's type field must be 0, the target
+ * must be 64-bit code; pushes are 8 bytes, no parameters are copied, and
+ * a call to an inner level takes RSPn from the 64-bit TSS with a null SS
+ * (RPL = new CPL), like an interrupt but without the 16-byte alignment. */
+static void far_gate64(struct emu_cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, bool call,
+                       uint64_t ret_rip)
+{
+    unsigned type = (hi >> 8) & 0xF, dpl = (hi >> 13) & 3, rpl = sel & 3;
+    uint16_t gerr = sel & 0xFFFC;
+    if (type != 0xC)                    /* 16-bit gates, task gates, TSSs */
+        RAISE_GP(c, gerr);
+    uint64_t tbase = (sel & 4) ? c->ldtr.base : c->gdt.base;
+    uint32_t tlimit = (sel & 4) ? c->ldtr.limit : c->gdt.limit;
+    if ((uint32_t)(sel & ~7u) + 15 > tlimit)
+        RAISE_GP(c, gerr);
+    uint32_t off_hi = (uint32_t)emu_sys_read(c, tbase + (sel & ~7u) + 8, 4);
+    uint32_t upper = (uint32_t)emu_sys_read(c, tbase + (sel & ~7u) + 12, 4);
+    if ((upper >> 8) & 0x1F)
+        RAISE_GP(c, gerr);
+    if (dpl < c->cpl || dpl < rpl)
+        RAISE_GP(c, gerr);
+    if (!(hi & 0x8000))
+        emu_raise(c, EXC_NP, gerr, true);
+    uint16_t csel = (uint16_t)(lo >> 16);
+    uint64_t off = (lo & 0xFFFF) | (hi & 0xFFFF0000u) | (uint64_t)off_hi << 32;
+    if ((csel & 0xFFFC) == 0)
+        RAISE_GP(c, 0);
+    uint32_t clo, chi;
+    read_desc(c, csel, &clo, &chi, EXC_GP);
+    check_code_desc(c, csel, chi);
+    unsigned cdpl = (chi >> 13) & 3;
+    bool conforming = (chi & 0x400) != 0;
+    if (cdpl > c->cpl || !((chi >> 21) & 1) || ((chi >> 22) & 1))
+        RAISE_GP(c, csel & 0xFFFC);
+    if (!call && !conforming && cdpl != c->cpl)     /* JMP never changes the CPL */
+        RAISE_GP(c, csel & 0xFFFC);
+    if (!(chi & 0x8000))
+        emu_raise(c, EXC_NP, csel & 0xFFFC, true);
+    if (!canonical(off))
+        RAISE_GP(c, 0);
+    if (!call) {
+        set_cs(c, csel, clo, chi, c->cpl);
+        c->rip = off;
+        return;
+    }
+    uint16_t old_cs = c->seg[CS_].sel, old_ss = c->seg[SS_].sel;
+    uint64_t old_rsp = c->r[ESP_];
+    if (!conforming && cdpl < c->cpl) {
+        uint64_t rsp = tss64_read(c, 4 + 8 * cdpl);
+        uint8_t old_cpl = c->cpl;
+        c->cpl = (uint8_t)cdpl;        /* the pushes are accesses at the new CPL */
+        push64(c, &rsp, old_ss);
+        push64(c, &rsp, old_rsp);
+        push64(c, &rsp, old_cs);
+        push64(c, &rsp, ret_rip);
+        c->cpl = old_cpl;
+        set_cs(c, csel, clo, chi, (uint8_t)cdpl);
+        c->seg[SS_].sel = (uint16_t)cdpl;
+        c->seg[SS_].valid = false;
+        c->seg[SS_].dpl = (uint8_t)cdpl;
+        c->seg[SS_].rd = c->seg[SS_].wr = false;
+        c->r[ESP_] = rsp;
+    } else {
+        push(c, 8, old_cs);
+        push(c, 8, ret_rip);
+        set_cs(c, csel, clo, chi, c->cpl);
+    }
+    c->rip = off;
+}
+
 /* Interrupt/exception delivery in long mode (64-bit and compatibility
  * mode alike): 16-byte gates, 64-bit target, SS:RSP always pushed, the
  * stack aligned to 16, IST stacks. */
@@ -763,7 +845,7 @@ void emu_write_cr(struct emu_cpu *c, int n, uint64_t v)
         c->stop_block = true;
         break;
     case 4:
-        if (v & ~(uint64_t)CR4_ALLOWED)
+        if (v & ~(uint64_t)(CR4_ALLOWED | (emu_has_xsave(c) ? CR4_OSXSAVE : 0)))
             RAISE_GP(c, 0);
         if (c->lma && !(v & PG_CR4_PAE))
             RAISE_GP(c, 0);
@@ -879,107 +961,34 @@ bool emu_wrmsr(struct emu_cpu *c, uint32_t idx, uint64_t v)
     }
 }
 
-/* CPUID: the host's answer through the shared model filter, then minus
- * what this emulator does not implement.  Computed once per leaf at
- * creation (emu_cpuid_init): a host CPUID is a VM exit when minus1 itself
- * runs virtualised, and Linux executes CPUID as a serialising instruction
- * in hot paths.  None of the leaves offered has subleaves. */
-static void cpuid_compute(uint32_t leaf, uint32_t sub, struct cpuid_regs *out)
-{
-    struct cpuid_regs r = { 0, 0, 0, 0 };
-    uint32_t maxb, maxe, b0, c0, d0;
-    __asm__ volatile("cpuid" : "=a"(maxb), "=b"(b0), "=c"(c0), "=d"(d0) : "a"(0), "c"(0));
-    __asm__ volatile("cpuid" : "=a"(maxe), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
-                     : "a"(0x80000000u), "c"(0));
-    if (maxb > 2)
-        maxb = 2;
-    if (maxe > 0x80000008u)
-        maxe = 0x80000008u;
-    if (leaf > maxb && leaf < 0x80000000u)
-        leaf = maxb;
-    if (leaf >= 0x80000000u && leaf > maxe) {
-        *out = (struct cpuid_regs){ 0, 0, 0, 0 };
-        return;
-    }
-    __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
-                     : "a"(leaf), "c"(sub));
-    cpuid_model_filter(leaf, sub, &r);
-    switch (leaf) {
-    case 0:
-        r.eax = maxb;
-        break;
-    case 1:
-        /* FPU DE PSE TSC MSR PAE CX8 SEP PGE CMOV PAT PSE36 MMX FXSR SSE SSE2
-         * (no APIC, no MCE/MCA, no CLFLUSH, no VME) */
-        r.edx &= (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
-                 (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17) |
-                 (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
-        /* SSE3 SSSE3 CMPXCHG16B + the hypervisor bit */
-        r.ecx &= (1u << 0) | (1u << 9) | (1u << 13) | (1u << 31);
-        break;
-    case 2:
-        /* A fixed descriptor list instead of the host's: hosts answer
-         * 0xFF ("see leaf 4"), but the maximum basic leaf here is 2, so
-         * leaf 4 returns leaf 2's data and glibc's cache probe, which
-         * walks leaf 4 until a null cache type, never ends.  One
-         * iteration; 0x2C L1d 32K, 0x30 L1i 32K, 0x7D L2 2M (64-byte
-         * lines, SDM table 3-12). */
-        r.eax = 0x7D302C01u;
-        r.ebx = r.ecx = r.edx = 0;
-        break;
-    case 0x80000000u:
-        r.eax = maxe;
-        break;
-    case 0x80000001u:
-        r.ecx &= 1u;                /* LAHF/SAHF in 64-bit mode */
-        /* SYSCALL NX RDTSCP LM */
-        r.edx &= (1u << 11) | (1u << 20) | (1u << 27) | (1u << 29);
-        break;
-    case 0x80000008u:
-        r.eax = 40 | (48 << 8);     /* physical / linear address bits */
-        r.ebx = r.ecx = r.edx = 0;
-        break;
-    case 0x80000005u: case 0x80000006u: case 0x80000007u:
-        r.eax = r.ebx = r.ecx = r.edx = 0;
-        break;
-    default:
-        break;
-    }
-    *out = r;
-}
-
+/* CPUID: the shared CPU model (vmm/arch/cpuid.c) built once at creation
+ * from the host's identity and the emulator's feature set -- a host
+ * CPUID is a VM exit when minus1 itself runs virtualised, and Linux
+ * executes CPUID as a serialising instruction in hot paths.  Only
+ * CPUID.1:ECX.OSXSAVE is dynamic: it mirrors CR4.OSXSAVE. */
 void emu_cpuid_init(struct emu_cpu *c)
 {
-    for (unsigned k = 0; k < EMU_CPUID_BASIC + EMU_CPUID_EXT; k++) {
-        uint32_t leaf = k < EMU_CPUID_BASIC ? k : 0x80000000u + (k - EMU_CPUID_BASIC);
-        struct cpuid_regs r;
-        cpuid_compute(leaf, 0, &r);
-        c->cpuid_tab[k][0] = r.eax;
-        c->cpuid_tab[k][1] = r.ebx;
-        c->cpuid_tab[k][2] = r.ecx;
-        c->cpuid_tab[k][3] = r.edx;
-    }
+    struct cpuid_table *host = calloc(1, sizeof(*host));
+    if (host)
+        cpuid_host_table(host);
+    else
+        memset(&c->cpuid, 0, sizeof(c->cpuid));
+    /* Without the host table only the vendor and brand go missing. */
+    static const struct cpuid_table empty;
+    cpuid_build(&c->cpuid, host ? host : &empty, CPUID_BACKEND_EMU);
+    free(host);
 }
 
 void emu_cpuid(struct emu_cpu *c)
 {
-    uint32_t leaf = (uint32_t)c->r[EAX_];
-    unsigned k;
-    if (leaf >= 0x80000000u) {
-        if (leaf - 0x80000000u >= EMU_CPUID_EXT) {
-            c->r[EAX_] = c->r[EBX_] = c->r[ECX_] = c->r[EDX_] = 0;   /* above maxe */
-            return;
-        }
-        k = EMU_CPUID_BASIC + (leaf - 0x80000000u);
-    } else {
-        /* Above the maximum basic leaf: Intel answers with the highest
-         * basic leaf's data (cpuid_tab[0][0] is that maximum, <= 2). */
-        k = leaf > c->cpuid_tab[0][0] ? c->cpuid_tab[0][0] : leaf;
-    }
-    c->r[EAX_] = c->cpuid_tab[k][0];
-    c->r[EBX_] = c->cpuid_tab[k][1];
-    c->r[ECX_] = c->cpuid_tab[k][2];
-    c->r[EDX_] = c->cpuid_tab[k][3];
+    uint32_t leaf = (uint32_t)c->r[EAX_], sub = (uint32_t)c->r[ECX_];
+    struct cpuid_regs r = cpuid_lookup(&c->cpuid, leaf, sub);
+    if (leaf == 1 && (c->cr4 & CR4_OSXSAVE))
+        r.ecx |= CPUID_1_ECX_OSXSAVE;
+    c->r[EAX_] = r.eax;
+    c->r[EBX_] = r.ebx;
+    c->r[ECX_] = r.ecx;
+    c->r[EDX_] = r.edx;
 }
 
 /* ---- fast system calls ---- */
