@@ -5,10 +5,13 @@
 # user networking.  The guest mounts the disk and hashes a known file,
 # writes a file and syncs, gets a DHCP lease, fetches a file from an HTTP
 # server on the host's loopback through 10.0.2.2, answers a connection the
-# test makes through a host port forward, and powers off through ACPI.
-# Checked on the host: the serial log, the VGA text screen, the pcap (the
-# DHCP ACK, the HTTP GET, the forwarded connection), the guest's file in
-# the image (debugfs), and exit status 0.
+# test makes through a host port forward, reads the CMOS clock, loads the
+# bochs DRM driver (framebuffer console on our Bochs VBE) and reads a line
+# typed through the monitor's sendkey (i8042), then powers off through
+# ACPI.  Checked on the host: the serial log, the VGA text screen, the
+# framebuffer screendump, the pcap (the DHCP ACK, the HTTP GET, the
+# forwarded connection), the guest's file in the image (debugfs), the
+# guest's clock, and exit status 0.
 iso="$WORK/e2e.iso"
 rc=0
 "$ROOT/tests/linux/make-e2e-iso" "$iso" >"$WORK/mk.log" 2>&1 || rc=$?
@@ -30,6 +33,8 @@ WRITE=guest.txt
 URL=http://10.0.2.2:$HTTP_PORT/payload.bin
 SERVE=7777
 SERVE_TEXT="hello from the guest"
+RTC=1
+FB=1
 EOC
 mkfs.ext2 -q -F -d "$WORK/fs" "$WORK/disk.img" 16M >"$WORK/mkfs.log" 2>&1 ||
     { fail "mkfs.ext2: $(cat "$WORK/mkfs.log")"; return 1; }
@@ -84,6 +89,17 @@ for attempt in range(60):
 sys.exit(1)
 PY
 client=$?
+# The display driver's step: Linux's bochs DRM driver on our Bochs VBE,
+# fbcon drawing on it, then a line typed on the i8042 keyboard.
+fb_ok=0
+if wait_for "$SERIAL" "E2E: type a line" 300; then
+    monitor_cmd "$MON" "info vga" > "$WORK/info_vga.txt" 2>&1
+    monitor_cmd "$MON" "screendump $WORK/fb.png" >/dev/null 2>&1
+    for k in o k ret; do monitor_cmd "$MON" "sendkey $k" >/dev/null 2>&1; done
+else
+    fb_ok=1
+fi
+host_now=$(date +%s)
 wait "$PID" || STATUS=$?
 secs=$(( $(date +%s) - t0 ))
 stop_all
@@ -97,6 +113,28 @@ expect_line "$WORK/serial.txt" "E2E: wrote guest.txt" || ok=1
 expect_line "$WORK/serial.txt" "E2E: fetched $payload_sum  /tmp/fetched" || ok=1
 expect_line "$WORK/serial.txt" "E2E: served, peer said: hello from the host" || ok=1
 expect_line "$WORK/serial.txt" "E2E: done" || ok=1
+[ $fb_ok -eq 0 ] || { fail "the framebuffer step never asked for a line: $(grep -a 'E2E: fb0' "$WORK/serial.txt")"; ok=1; }
+expect_line "$WORK/serial.txt" "E2E: fb0 bochs-drmdrmfb 1024,768 bpp 32" || ok=1
+expect_line "$WORK/info_vga.txt" "VBE 1024x768x32" || ok=1
+expect_line "$WORK/serial.txt" "E2E: keyboard said 'ok'" || ok=1
+# fbcon's text on the framebuffer: a 1024x768 screendump with thousands of
+# lit pixels (the console's kernel messages).
+python3 - "$ROOT/tests/integration" "$WORK/fb.png" > "$WORK/fb.check" 2>&1 <<'PY' ||
+import sys
+sys.path.insert(0, sys.argv[1])
+from display import png_read
+w, h, px = png_read(sys.argv[2])
+lit = sum(1 for row in px for p in row if p != (0, 0, 0))
+print(w, h, lit)
+sys.exit(0 if (w, h) == (1024, 768) and lit > 5000 else 1)
+PY
+    { fail "framebuffer screendump: $(cat "$WORK/fb.check" | tail -n 2)"; ok=1; }
+# The CMOS clock as Linux reads it: the host's time (it was read a few
+# seconds before the keyboard step).
+rtc=$(sed -n 's/^E2E: rtc \([0-9]*\)$/\1/p' "$WORK/serial.txt")
+if [ -z "$rtc" ] || [ $((host_now - rtc)) -gt 120 ] || [ $((rtc - host_now)) -gt 5 ]; then
+    fail "guest RTC '$rtc' vs host $host_now"; ok=1
+fi
 expect_line "$WORK/vga.txt" "E2E: hello VGA" || ok=1
 expect_status 0 || ok=1
 # The disk image holds what the guest wrote (it synced, then unmounted).
