@@ -21,7 +21,7 @@
 KNOWN_EMU_FAILURES=(
 )
 
-SYS_GUESTS="sys_modes sys_paging sys_priv sys_exc sys_pit_pm sys_smc"
+SYS_GUESTS="sys_modes sys_paging sys_priv sys_exc sys_pit_pm sys_irq_ssbase sys_smc"
 EXPECTED_DIR="$ROOT/tests/guests"
 
 # known_lines GUEST: the expected-file line numbers (or "a20off") known
