@@ -1,17 +1,20 @@
-/* KVM assist: one instruction of minus1's emulator in place of KVM's.
+/* KVM assist: minus1's emulator where the KVM on our hosts falls short.
  *
- * Flow on an emulation failure: read the vCPU state (struct x86_state via
- * the KVM backend), load it into an emu_cpu, run exactly one instruction
- * with emu_step() -- fetched through the guest's paging, RAM touched
- * directly through the memory slots, port I/O and MMIO through the
- * machine's buses, exceptions delivered the way the CPU would -- and write
- * the state back.  The emulator runs uncached here (KVM writes RAM without
- * telling us), so nothing decoded outlives the call.
- *
- * Not handled (returns -1 and the caller reports the failure as before):
- * 64-bit mode, virtual-8086 mode, and instructions our emulator lacks.
- * The x87/SSE register file is not transferred: an assisted FXSAVE would
- * store the emulator's (reset) FPU control words, not KVM's. */
+ * 1. Emulation failures: read the vCPU state (struct x86_state via the
+ *    KVM backend), load it into an emu_cpu, run exactly one instruction
+ *    with emu_step() -- fetched through the guest's paging, RAM touched
+ *    directly through the memory slots, port I/O and MMIO through the
+ *    machine's buses, exceptions delivered the way the CPU would -- and
+ *    write the state back.  The emulator runs uncached here (KVM writes
+ *    RAM without telling us), so nothing decoded outlives the call.
+ *    Not handled (the caller reports the failure as before): 64-bit
+ *    mode, virtual-8086 mode, and instructions our emulator lacks.  The
+ *    x87/SSE register file is not transferred: an assisted FXSAVE would
+ *    store the emulator's (reset) FPU control words, not KVM's.
+ * 2. External interrupts in 32-bit protected mode (kvm_assist_interrupt,
+ *    see there for the KVM bug it avoids).
+ * 3. REP MOVS/STOS over MMIO (kvm_assist_rep_mmio): the remaining
+ *    elements in one go instead of one exit each (rep_string.c). */
 #include "kvm_assist.h"
 
 #include <linux/kvm.h>
@@ -31,6 +34,10 @@
  * before the vCPU loop looks at requests again (the engine also stops
  * for a takeable interrupt). */
 #define REP_MAX_ELEMS 65536
+/* After a streak exit that was not a REP string instruction (a loop of
+ * MOVs), the next few are not looked at: bounds the cost of the state
+ * fetch and decode for such loops to about 1/REP_COOLDOWN of their exits. */
+#define REP_COOLDOWN 16
 
 struct kvm_assist {
     struct emu_cpu cpu;
@@ -42,6 +49,7 @@ struct kvm_assist {
      * and what was done. */
     uint64_t last_gpa[2];
     uint32_t last_len[2];
+    unsigned rep_cooldown;          /* streak exits to skip after a non-REP one */
     uint64_t rep_takeovers, rep_elements, rep_completed;
     char last[sizeof(((struct emu_cpu *)0)->unimpl_msg)];
 };
@@ -225,10 +233,10 @@ size_t kvm_assist_info(const struct kvm_assist *a, char *buf, size_t len)
 {
     int n;
     if (!a)
-        n = snprintf(buf, len, "assist (minus1 emulator for KVM emulation failures): unused\n");
+        n = snprintf(buf, len, "KVM assist (minus1's emulator on KVM's behalf): unused\n");
     else
         n = snprintf(buf, len,
-                     "assist (minus1 emulator for KVM emulation failures): %llu instructions "
+                     "KVM assist (minus1's emulator on KVM's behalf): %llu instructions "
                      "emulated (%llu raised exceptions), %llu refused (64-bit/v8086), "
                      "%llu unimplemented, %llu protected-mode interrupts delivered%s%s\n"
                      "REP MOVS/STOS over MMIO: %llu taken over, %llu elements done in "
@@ -333,6 +341,10 @@ int kvm_assist_rep_mmio(struct machine *m, int vcpu_fd, struct kvm_run *run,
     struct kvm_assist *a = *ap;
     if (!continues_streak(a, gpa, len, w))
         return 0;
+    if (a->rep_cooldown) {
+        a->rep_cooldown--;
+        return 0;
+    }
     struct x86_state s;
     if (kvm_backend.get_state(m, &s) < 0)
         return 0;
@@ -346,8 +358,10 @@ int kvm_assist_rep_mmio(struct machine *m, int vcpu_fd, struct kvm_run *run,
      * past it); a read exit before it (KVM waits for the data). */
     if (rep_decode(bytes, n, x86_code_bits(&s), &ri) < 0 || ri.size != len ||
         (!w && ri.kind != REP_MOVS) || rep_element_gpa(&env, &s, &ri, w, w ? 1 : 0, &el) < 0 ||
-        el != gpa)
+        el != gpa) {
+        a->rep_cooldown = REP_COOLDOWN;
         return 0;
+    }
     if (w)
         machine_mmio(m, gpa, len, true, run->mmio.data);
     struct rep_result res;
