@@ -30,7 +30,7 @@ struct kvm_priv {
     pthread_t vcpu_thread;
     uint64_t exits, internal_errors;
     bool io_pending;                /* last exit was port I/O or MMIO: KVM owes its completion */
-    struct kvm_assist *assist;      /* minus1's emulator for KVM's emulation failures */
+    struct kvm_assist *assist;      /* minus1's emulator where KVM falls short (kvm_assist.h) */
     struct machine *m;
 };
 
