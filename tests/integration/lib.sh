@@ -46,6 +46,19 @@ wait_for() {
     return 1
 }
 
+# wait_for_text FILE TEXT SECONDS: like wait_for, on FILE's text without
+# ANSI escape sequences (SeaBIOS's serial console inserts cursor moves
+# wherever a timer tick happens to flush them).
+wait_for_text() {
+    local i=0
+    while [ "$i" -lt "$(( $3 * 10 ))" ]; do
+        sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$1" 2>/dev/null | grep -qF -- "$2" && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
 # monitor_cmd SOCKET LINE: sends one command, prints the reply up to ok/error.
 monitor_cmd() {
     python3 - "$1" "$2" <<'PY'

@@ -21,7 +21,7 @@
 KNOWN_EMU_FAILURES=(
 )
 
-SYS_GUESTS="sys_modes sys_paging sys_priv sys_exc sys_pit_pm sys_smc sys_task sys_task_df sys_v86"
+SYS_GUESTS="sys_modes sys_paging sys_priv sys_exc sys_pit_pm sys_irq_ssbase sys_smc sys_task sys_task_df sys_v86"
 
 # Guests this host's KVM cannot run correctly, GUEST:REASON; they run
 # under emu only, against their .expected transcript.  Those transcripts

@@ -29,7 +29,8 @@ struct kvm_priv {
     bool vcpu_thread_known;
     pthread_t vcpu_thread;
     uint64_t exits, internal_errors;
-    struct kvm_assist *assist;      /* minus1's emulator for KVM's emulation failures */
+    bool io_pending;                /* last exit was port I/O or MMIO: KVM owes its completion */
+    struct kvm_assist *assist;      /* minus1's emulator where KVM falls short (kvm_assist.h) */
     struct machine *m;
 };
 
@@ -380,40 +381,106 @@ static void report_internal_error(struct machine *m, struct kvm_priv *k)
     log_error(&m->log, "registers:\n%s", regs);
 }
 
+/* --log trace: where each interrupt goes in (mode, CS:RIP, flags). */
+static void trace_injection(struct machine *m, int vec)
+{
+    struct x86_state s;
+    if (!log_enabled(&m->log, LOG_TRACE) || kvm_get_state(m, &s) < 0)
+        return;
+    log_msg(&m->log, LOG_TRACE,
+            "KVM inject vector 0x%02x at %04x:%llx (cs base %llx db%d) cr0 %llx rflags %llx "
+            "ss %04x:%llx",
+            vec, s.seg[X86_CS].selector, (unsigned long long)s.rip,
+            (unsigned long long)s.seg[X86_CS].base, s.seg[X86_CS].db,
+            (unsigned long long)s.cr0, (unsigned long long)s.rflags, s.seg[X86_SS].selector,
+            (unsigned long long)s.gpr[X86_RSP]);
+}
+
+static int handle_exit(struct machine *m, struct kvm_priv *k);
+
+/* After a port-I/O or MMIO exit KVM still owes the instruction's end (an
+ * IN's register write, the rest of an emulated instruction): it does that
+ * at the start of the next KVM_RUN, with the state it had.  Before we
+ * change the state ourselves, KVM_RUN with immediate_exit set lets it
+ * finish without running guest code.  Returns 0 when done, 1 when
+ * finishing produced a new exit (exit_reason set; not handled yet), -1 on
+ * error. */
+static int finish_pending_io(struct machine *m, struct kvm_priv *k)
+{
+    struct kvm_run *run = k->run;
+    __atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    int rc = ioctl(k->vcpu_fd, KVM_RUN, 0);
+    __atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+    if (rc < 0 && (errno == EINTR || errno == EAGAIN)) {
+        k->io_pending = false;
+        return 0;
+    }
+    if (rc < 0) {
+        log_error(&m->log, "KVM_RUN (finishing I/O): %s", strerror(errno));
+        return -1;
+    }
+    k->exits++;
+    return 1;
+}
+
 /* Injects a pending PIC interrupt if the guest can take it now, else asks
- * KVM to exit as soon as it can. */
-static void inject_interrupts(struct machine *m, struct kvm_run *run, struct kvm_priv *k)
+ * KVM to exit as soon as it can.  In 32-bit protected mode the assist
+ * delivers it (kvm_assist_interrupt), which rewrites the vCPU state: any
+ * I/O KVM still owes is finished first.  Returns 1 to go on into KVM_RUN,
+ * 2 when an exit was handled instead (look at the machine again first),
+ * 0 or -1 as handle_exit. */
+static int inject_interrupts(struct machine *m, struct kvm_run *run, struct kvm_priv *k)
 {
     run->request_interrupt_window = 0;
     if (!machine_intr_pending(m))
-        return;
-    if (run->ready_for_interrupt_injection && run->if_flag) {
-        int vec = machine_ack_interrupt(m);
-        if (vec >= 0) {
-            struct kvm_interrupt irq = { .irq = (uint32_t)vec };
-            if (ioctl(k->vcpu_fd, KVM_INTERRUPT, &irq) < 0)
-                log_warn(&m->log, "KVM_INTERRUPT: %s", strerror(errno));
-            m->exits_irq_injected++;
-        }
-    } else {
+        return 1;
+    if (!run->ready_for_interrupt_injection || !run->if_flag) {
         run->request_interrupt_window = 1;
+        return 1;
     }
+    if (k->io_pending) {
+        int rc = finish_pending_io(m, k);
+        if (rc < 0)
+            return -1;
+        if (rc > 0) {
+            rc = handle_exit(m, k);
+            return rc <= 0 ? rc : 2;
+        }
+        return 2;   /* if_flag / ready_for_interrupt_injection are fresh now */
+    }
+    int vec = machine_ack_interrupt(m);
+    if (vec < 0)
+        return 1;
+    trace_injection(m, vec);
+    m->exits_irq_injected++;
+    if (kvm_assist_interrupt(m, vec, &k->assist) >= 0)
+        return 1;
+    struct kvm_interrupt irq = { .irq = (uint32_t)vec };
+    if (ioctl(k->vcpu_fd, KVM_INTERRUPT, &irq) < 0)
+        log_warn(&m->log, "KVM_INTERRUPT: %s", strerror(errno));
+    return 1;
 }
 
 /* Returns 1 to keep running, 0 to leave run(), -1 on fatal error. */
 static int handle_exit(struct machine *m, struct kvm_priv *k)
 {
     struct kvm_run *run = k->run;
+    k->io_pending = run->exit_reason == KVM_EXIT_IO || run->exit_reason == KVM_EXIT_MMIO;
     switch (run->exit_reason) {
     case KVM_EXIT_IO:
         m->exits_pio++;
         handle_pio(m, run);
         return 1;
-    case KVM_EXIT_MMIO:
+    case KVM_EXIT_MMIO: {
         m->exits_mmio++;
-        machine_mmio(m, run->mmio.phys_addr, run->mmio.len, run->mmio.is_write,
-                     run->mmio.data);
+        int rc = kvm_assist_rep_mmio(m, k->vcpu_fd, run, &k->assist);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            machine_mmio(m, run->mmio.phys_addr, run->mmio.len, run->mmio.is_write,
+                         run->mmio.data);
         return 1;
+    }
     case KVM_EXIT_HLT:
         m->exits_hlt++;
         machine_halt_wait(m, run->if_flag);
@@ -457,10 +524,16 @@ static int kvm_run_vcpu(struct machine *m)
         machine_vcpu_poll(m);
         if (machine_should_leave_run(m))
             return 0;
-        inject_interrupts(m, run, k);
+        int irc = inject_interrupts(m, run, k);
+        if (irc <= 0)
+            return irc;
+        if (irc == 2)
+            continue;
         if (ioctl(k->vcpu_fd, KVM_RUN, 0) < 0) {
-            if (errno == EINTR || errno == EAGAIN)
+            if (errno == EINTR || errno == EAGAIN) {
+                k->io_pending = false;  /* KVM finishes pending I/O before it checks */
                 continue;
+            }
             log_error(&m->log, "KVM_RUN: %s", strerror(errno));
             return -1;
         }

@@ -22,6 +22,24 @@ struct kvm_assist;
 int kvm_assist_emulation_failure(struct machine *m, int vcpu_fd, struct kvm_run *run,
                                  struct kvm_assist **ap);
 
+/* Delivers external interrupt vec (already acknowledged at the PIC) with
+ * minus1's emulator when the vCPU is in 32-bit protected mode (see
+ * kvm_assist.c for why KVM_INTERRUPT cannot be trusted there).  Returns
+ * 1 when delivered, 0 on a triple fault (reset requested), -1 when the
+ * caller must inject it through KVM (real, long or virtual-8086 mode, or
+ * the emulator cannot help); nothing was changed then. */
+int kvm_assist_interrupt(struct machine *m, int vec, struct kvm_assist **ap);
+
+/* A KVM_EXIT_MMIO: when it comes from a REP MOVS/STOS (and continues
+ * the previous MMIO exit), carries out the exit's own access and the
+ * instruction's remaining elements in userspace (vmm/arch/rep_string.h)
+ * and updates the registers; for a read exit the last element is handed
+ * back to KVM through run->mmio.data.  Returns 1 when the exit was
+ * handled so, 0 when the caller must handle it as usual (nothing was
+ * done), -1 on a fatal error. */
+int kvm_assist_rep_mmio(struct machine *m, int vcpu_fd, struct kvm_run *run,
+                        struct kvm_assist **ap);
+
 /* Releases the assist (NULL is fine). */
 void kvm_assist_free(struct kvm_assist *a);
 
