@@ -7,8 +7,9 @@
 # server on the host's loopback through 10.0.2.2, answers a connection the
 # test makes through a host port forward, reads the CMOS clock, loads the
 # bochs DRM driver (framebuffer console on our Bochs VBE) and reads a line
-# typed through the monitor's sendkey (i8042), then powers off through
-# ACPI.  Checked on the host: the serial log, the VGA text screen, the
+# typed through the monitor's sendkey (i8042), then waits for the ACPI
+# power button (the monitor's system_powerdown) and powers off (S5).
+# Checked on the host: the serial log, the VGA text screen, the
 # framebuffer screendump, the pcap (the DHCP ACK, the HTTP GET, the
 # forwarded connection), the guest's file in the image (debugfs), the
 # guest's clock, and exit status 0.
@@ -35,6 +36,7 @@ SERVE=7777
 SERVE_TEXT="hello from the guest"
 RTC=1
 FB=1
+BUTTON=1
 EOC
 mkfs.ext2 -q -F -d "$WORK/fs" "$WORK/disk.img" 16M >"$WORK/mkfs.log" 2>&1 ||
     { fail "mkfs.ext2: $(cat "$WORK/mkfs.log")"; return 1; }
@@ -48,7 +50,7 @@ SERIAL="$WORK/serial.log"
 MON="$WORK/monitor.sock"
 STATUS=0
 t0=$(date +%s)
-timeout -k 5 900 "$M1" --accel auto -m 512M --cdrom "$iso" --boot cd --disk "$WORK/disk.img" \
+timeout -k 5 900 "$M1" --accel auto --log info -m 512M --cdrom "$iso" --boot cd --disk "$WORK/disk.img" \
     --nic ne2k-pci --net "user,hostfwd=tcp::$FWD_PORT-:7777" --pcap "$WORK/net.pcap" \
     --serial "file:$SERIAL" --monitor "unix:$MON" >"$WORK/stdout" 2>"$WORK/stderr" </dev/null &
 PID=$!
@@ -100,6 +102,13 @@ else
     fb_ok=1
 fi
 host_now=$(date +%s)
+# The end: the ACPI power button from the monitor; the guest powers off.
+button_ok=0
+if wait_for "$SERIAL" "E2E: waiting for the power button (event" 120; then
+    monitor_cmd "$MON" system_powerdown >/dev/null 2>&1
+else
+    button_ok=1
+fi
 wait "$PID" || STATUS=$?
 secs=$(( $(date +%s) - t0 ))
 stop_all
@@ -113,6 +122,9 @@ expect_line "$WORK/serial.txt" "E2E: wrote guest.txt" || ok=1
 expect_line "$WORK/serial.txt" "E2E: fetched $payload_sum  /tmp/fetched" || ok=1
 expect_line "$WORK/serial.txt" "E2E: served, peer said: hello from the host" || ok=1
 expect_line "$WORK/serial.txt" "E2E: done" || ok=1
+[ $button_ok -eq 0 ] || { fail "no power button input device: $(grep -a 'power button' "$WORK/serial.txt")"; ok=1; }
+expect_line "$WORK/serial.txt" "E2E: power button pressed" || ok=1
+expect_line "$WORK/stderr" "S5 (soft off) requested by the guest" || ok=1
 [ $fb_ok -eq 0 ] || { fail "the framebuffer step never asked for a line: $(grep -a 'E2E: fb0' "$WORK/serial.txt")"; ok=1; }
 expect_line "$WORK/serial.txt" "E2E: fb0 bochs-drmdrmfb 1024,768 bpp 32" || ok=1
 expect_line "$WORK/info_vga.txt" "VBE 1024x768x32" || ok=1
