@@ -347,8 +347,11 @@ static void cf8_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
         bus->cf9_ops->write(bus->cf9_opaque, 0, 1, val & 0xff);
         return;
     }
-    guest_error(bus->log, &bus->rl, "pci: write%u to 0x%llx ignored", size * 8,
-                (unsigned long long)(CONFIG_ADDRESS_PORT + off));
+    /* Narrow writes here are how OSes tell mechanism #1 from #2 (Linux's
+     * pci_check_type1/2 write 0xCF8, 0xCFA, 0xCFB): ordinary probing, so
+     * only a debug line. */
+    log_guest(bus->log, &bus->rl, LOG_DEBUG, "pci: write%u to 0x%llx ignored", size * 8,
+              (unsigned long long)(CONFIG_ADDRESS_PORT + off));
 }
 
 /* The function and register CONFIG_ADDRESS selects, if any: only bus 0
