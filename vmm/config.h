@@ -42,6 +42,7 @@ struct vm_config {
     const char *tap_ifname;     /* --net tap,ifname=X */
     unsigned nhostfwd;
     const char *pcap;
+    const char *trace_io;       /* --trace-io FILE or NULL */
     const char *serial;         /* chardev spec */
     enum display_kind display;
     int vnc_display;

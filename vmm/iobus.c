@@ -94,9 +94,16 @@ static unsigned piece_size(const struct io_region *r, unsigned size)
     return size < max ? size : max;
 }
 
+void iobus_set_trace(struct iobus *bus, iobus_trace_fn fn, void *opaque, bool mmio)
+{
+    bus->trace = fn;
+    bus->trace_opaque = opaque;
+    bus->trace_mmio = mmio;
+}
+
 /* Reads byte-lane by byte-lane group when the device is narrower than the
  * access, or when the access straddles two regions. */
-uint64_t iobus_read(struct iobus *bus, uint64_t addr, unsigned size)
+static uint64_t bus_read(struct iobus *bus, uint64_t addr, unsigned size)
 {
     struct io_region *r = iobus_find(bus, addr);
     if (r && r->ops->read && piece_size(r, size) == size && addr - r->base + size <= r->len)
@@ -120,13 +127,13 @@ uint64_t iobus_read(struct iobus *bus, uint64_t addr, unsigned size)
     if (addr - r->base + step > r->len)
         step = 1;
     for (unsigned done = 0; done < size; done += step) {
-        uint64_t part = iobus_read(bus, addr + done, step);
+        uint64_t part = bus_read(bus, addr + done, step);
         v |= (part & ((step == 8) ? ~0ull : ((1ull << (step * 8)) - 1))) << (done * 8);
     }
     return v;
 }
 
-void iobus_write(struct iobus *bus, uint64_t addr, unsigned size, uint64_t value)
+static void bus_write(struct iobus *bus, uint64_t addr, unsigned size, uint64_t value)
 {
     struct io_region *r = iobus_find(bus, addr);
     if (r && piece_size(r, size) == size && addr - r->base + size <= r->len) {
@@ -144,5 +151,22 @@ void iobus_write(struct iobus *bus, uint64_t addr, unsigned size, uint64_t value
     if (r && addr - r->base + step > r->len)
         step = 1;
     for (unsigned done = 0; done < size; done += step)
-        iobus_write(bus, addr + done, step, value >> (done * 8));
+        bus_write(bus, addr + done, step, value >> (done * 8));
+}
+
+/* The guest-facing entry points: the split pieces above recurse through
+ * bus_read/bus_write, so a trace holds the access the guest made. */
+uint64_t iobus_read(struct iobus *bus, uint64_t addr, unsigned size)
+{
+    uint64_t v = bus_read(bus, addr, size);
+    if (__builtin_expect(bus->trace != NULL, 0))
+        bus->trace(bus->trace_opaque, bus->trace_mmio, false, addr, size, v);
+    return v;
+}
+
+void iobus_write(struct iobus *bus, uint64_t addr, unsigned size, uint64_t value)
+{
+    if (__builtin_expect(bus->trace != NULL, 0))
+        bus->trace(bus->trace_opaque, bus->trace_mmio, true, addr, size, value);
+    bus_write(bus, addr, size, value);
 }

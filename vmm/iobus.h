@@ -33,12 +33,21 @@ struct io_region {
 
 #define IOBUS_MAX_REGIONS 128
 
+typedef void (*iobus_trace_fn)(void *opaque, bool mmio, bool write, uint64_t addr,
+                               unsigned size, uint64_t value);
+
 struct iobus {
     const char *name;           /* "pio" or "mmio", for log lines */
     struct io_region *regions[IOBUS_MAX_REGIONS];  /* mapped, sorted by base */
     unsigned count;
     const struct logger *log;
     struct ratelimit rl;
+    /* --trace-io (vmm/trace_io.h): told of every access that comes in
+     * through iobus_read/iobus_write (not of the pieces it is split into);
+     * NULL when off. */
+    iobus_trace_fn trace;
+    void *trace_opaque;
+    bool trace_mmio;            /* tell the hook this is the MMIO bus */
 };
 
 void iobus_init(struct iobus *bus, const char *name, const struct logger *log);
@@ -54,6 +63,9 @@ void iobus_unmap(struct iobus *bus, struct io_region *r);
 
 /* The region that holds addr, or NULL. */
 struct io_region *iobus_find(struct iobus *bus, uint64_t addr);
+
+/* Sets (or with fn NULL clears) the tracing hook. */
+void iobus_set_trace(struct iobus *bus, iobus_trace_fn fn, void *opaque, bool mmio);
 
 uint64_t iobus_read(struct iobus *bus, uint64_t addr, unsigned size);
 void iobus_write(struct iobus *bus, uint64_t addr, unsigned size, uint64_t value);

@@ -30,6 +30,7 @@
 #include "devices/rtc.h"
 #include "devices/sysctl.h"
 #include "sandbox.h"
+#include "trace_io.h"
 #include "devices/uart.h"
 #include "block/block.h"
 #include "devices/ide/ide.h"
@@ -589,17 +590,29 @@ static int machine_init_locked(struct machine *m, char *err, size_t errlen)
     }
     iobus_init(&m->pio, "pio", &m->log);
     iobus_init(&m->mmio, "mmio", &m->log);
+    if (m->cfg.trace_io) {
+        m->trace_io = trace_io_open(m->cfg.trace_io, &m->clock, err, errlen);
+        if (!m->trace_io)
+            return -1;
+        iobus_set_trace(&m->pio, trace_io_bus_hook, m->trace_io, false);
+        iobus_set_trace(&m->mmio, trace_io_bus_hook, m->trace_io, true);
+    }
     if (loop_init(&m->loop, &m->lock, &m->clock) < 0) {
         snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
         return -1;
     }
     m->loop_ready = true;
+    /* Before the first thread starts: threads inherit the blocked mask, and
+     * a SIGTERM taken by an I/O worker would kill minus1 instead of ending
+     * it through the loop (exit 0, files flushed). */
+    if (setup_signals(m, err, errlen) < 0)
+        return -1;
     if (aio_init(&m->aio, &m->loop, 2) < 0) {
         snprintf(err, errlen, "cannot start I/O workers: %s", strerror(errno));
         return -1;
     }
     m->aio_ready = true;
-    if (setup_signals(m, err, errlen) < 0 || open_chardevs(m, err, errlen) < 0)
+    if (open_chardevs(m, err, errlen) < 0)
         return -1;
     m->pic = pic_create(&m->pio, &m->log);
     pic_set_intr_callback(m->pic, intr_changed, m);
@@ -799,6 +812,7 @@ void machine_destroy(struct machine *m)
         chardev_close(&m->debugcon);
     if (m->signal_fd >= 0)
         close(m->signal_fd);
+    trace_io_close(m->trace_io);
     mem_destroy(&m->mem);
     if (m->bios)
         munmap(m->bios, m->bios_size);

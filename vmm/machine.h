@@ -53,6 +53,7 @@ struct machine {
     uint8_t *bios;
     uint64_t bios_size;
     struct iobus pio, mmio;
+    struct trace_io *trace_io;      /* --trace-io, or NULL */
     struct loop loop;
     bool loop_ready;
     struct aio aio;

@@ -33,6 +33,7 @@ static const char usage_text[] =
     "      --sandbox on|off     seccomp filter after start-up (default on where supported)\n"
     "      --bios PATH          firmware image (default /usr/share/seabios/bios-256k.bin)\n"
     "      --debugcon SPEC      port 0x402 output (file:PATH, stdio)\n"
+    "      --trace-io FILE      record every guest port/MMIO access (vmm/trace_io.h)\n"
     "      --kernel PATH --initrd PATH --append TEXT   direct Linux boot\n"
     "      --log error|warn|info|debug|trace\n"
     "  -h, --help               this text\n"
@@ -245,7 +246,7 @@ static void check_chardev_spec(const char *flag, const char *spec)
 enum {
     OPT_CDROM = 256, OPT_DISK, OPT_BOOT, OPT_ACCEL, OPT_NIC, OPT_NET, OPT_PCAP, OPT_SERIAL,
     OPT_DISPLAY, OPT_MONITOR, OPT_NO_REBOOT, OPT_BIOS, OPT_DEBUGCON, OPT_KERNEL, OPT_INITRD,
-    OPT_APPEND, OPT_LOG, OPT_SANDBOX,
+    OPT_APPEND, OPT_LOG, OPT_SANDBOX, OPT_TRACE_IO,
 };
 
 static const struct option long_opts[] = {
@@ -268,6 +269,7 @@ static const struct option long_opts[] = {
     { "append", required_argument, NULL, OPT_APPEND },
     { "log", required_argument, NULL, OPT_LOG },
     { "sandbox", required_argument, NULL, OPT_SANDBOX },
+    { "trace-io", required_argument, NULL, OPT_TRACE_IO },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -310,6 +312,7 @@ static void parse_option(struct vm_config *c, int opt, char *arg)
     case OPT_NO_REBOOT: c->no_reboot = true; break;
     case OPT_BIOS: check_readable_file("--bios", arg); c->bios = arg; break;
     case OPT_DEBUGCON: check_chardev_spec("--debugcon", arg); c->debugcon = arg; break;
+    case OPT_TRACE_IO: if (!arg[0]) die_usage("--trace-io: empty path"); c->trace_io = arg; break;
     case OPT_KERNEL: check_readable_file("--kernel", arg); c->kernel = arg; break;
     case OPT_INITRD: check_readable_file("--initrd", arg); c->initrd = arg; break;
     case OPT_APPEND: c->append = arg; break;

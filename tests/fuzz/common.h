@@ -18,12 +18,14 @@
  * Every harness declares a fixed table of windows (a bus, a base and a
  * length: "0x1F0, 8 ports on pio").  A guest access is therefore (window,
  * offset), never a raw address, so the fuzzer does not waste its time on
- * unassigned ports.  A recorded trace of guest port/MMIO accesses (the
- * planned --trace-io) converts to records one-for-one: find the window
- * that holds the address, emit FZ_IN/FZ_OUT with offset = addr - base
- * and the access size; the time between accesses becomes FZ_CLOCK
- * records; DMA memory written by the guest becomes FZ_POKE records (or
- * the blob).  fz_encode() below builds such a record.
+ * unassigned ports.  A recorded trace of guest port/MMIO accesses
+ * (minus1 --trace-io FILE, format in vmm/trace_io.h) converts to records
+ * one-for-one, which tools/trace2corpus does: find the window that holds
+ * the address, emit FZ_IN/FZ_OUT with offset = addr - base and the access
+ * size; the time between accesses becomes FZ_CLOCK records (DMA memory is
+ * not in a trace: the blob stays empty).  fz_encode() below builds such a
+ * record.  tools/trace2corpus keeps a copy of every harness's window
+ * table: change both together.
  *
  * Work per input is bounded (FZ_MAX_ACCESSES port accesses including REP
  * repeats, FZ_MAX_VTIME of virtual time) so a single input cannot make a

@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "ide_harness.h"
+#include "../../vmm/emul/emul.h"
 
 /* An aio request that holds a worker until released, so a device request
  * queued behind it is guaranteed to still be in flight. */
@@ -118,8 +119,63 @@ static void test_ide_eject_during_inflight_read(void)
     h_free(h);
 }
 
+/* fuzz_emu found it: a fault whose handler's first instruction faults
+ * again (here #UD whose IVT entry points at the UD2 itself, with a stack
+ * segment that never runs into the IVT) retires no instruction, and
+ * emu_run() counted only retired instructions against its budget: it
+ * never returned (the vCPU thread answered only kicks).  Deliveries now
+ * count too.  Without the fix this test hangs. */
+static void emu_pio(void *o, uint16_t p, unsigned s, bool w, uint32_t *v)
+{
+    (void)o, (void)p, (void)s;
+    if (!w)
+        *v = 0xFFFFFFFF;
+}
+
+static void emu_mmio(void *o, uint64_t a, unsigned s, bool w, uint64_t *v)
+{
+    (void)o, (void)a, (void)s;
+    if (!w)
+        *v = ~0ull;
+}
+
+static void test_emu_fault_storm_ends_run(void)
+{
+    static uint8_t bios[64 * 1024] __attribute__((aligned(4096)));
+    struct guest_mem mem;
+    CU_ASSERT_FATAL(mem_init(&mem, 4 * MiB, bios, sizeof(bios)) == 0);
+    struct emu_cpu *cpu = calloc(1, sizeof(*cpu));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cpu);
+    struct emu_env env = { .pio = emu_pio, .mmio = emu_mmio };
+    CU_ASSERT_FATAL(emu_init(cpu, &mem, &env) == 0);
+    /* 1000:0000  mov ax, 0x2000 ; mov ss, ax ; ud2  --  IVT[6] = 1000:0005 */
+    static const uint8_t code[] = { 0xB8, 0x00, 0x20, 0x8E, 0xD0, 0x0F, 0x0B };
+    memcpy(mem.ram + 0x10000, code, sizeof(code));
+    uint32_t vec6 = 0x10000005;
+    memcpy(mem.ram + 6 * 4, &vec6, 4);
+    struct x86_state s;
+    x86_reset_state(&s);
+    for (int k = 0; k < X86_NSREG; k++)
+        s.seg[k].base = 0, s.seg[k].selector = 0;
+    s.seg[X86_CS].selector = 0x1000;
+    s.seg[X86_CS].base = 0x10000;
+    s.rip = 0;
+    emu_reset(cpu, &s);
+    CU_ASSERT_EQUAL(emu_run(cpu, 1000), EMU_BUDGET);
+    CU_ASSERT_EQUAL(cpu->st.insns, 2);              /* MOV AX, MOV SS */
+    CU_ASSERT_EQUAL(cpu->st.exceptions, 1000);      /* one delivery per budget unit */
+    CU_ASSERT_EQUAL(cpu->eip, 5);                   /* at the UD2 again */
+    CU_ASSERT_EQUAL(cpu->seg[X86_SS].sel, 0x2000);
+    /* Each real-mode delivery pushed FLAGS, CS, IP: 6 bytes below SP 0. */
+    CU_ASSERT_EQUAL(cpu->r[4] & 0xFFFF, (uint16_t)(0x10000 - 6 * 1000 % 0x10000));
+    emu_fini(cpu);
+    free(cpu);
+    mem_destroy(&mem);
+}
+
 void suite_fuzz_regress(void)
 {
     CU_pSuite s = CU_add_suite("fuzz_regress", NULL, NULL);
     CU_add_test(s, "ide_eject_during_inflight_read", test_ide_eject_during_inflight_read);
+    CU_add_test(s, "emu_fault_storm_ends_run", test_emu_fault_storm_ends_run);
 }

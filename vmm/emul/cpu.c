@@ -541,6 +541,10 @@ static enum emu_exit run_blocks(struct emu_cpu *c, uint64_t target)
 enum emu_exit emu_run(struct emu_cpu *c, uint64_t budget)
 {
     uint64_t target = c->st.insns + budget;
+    /* A fault storm (a handler whose first instruction faults again, with
+     * a stack that never runs out) retires no instruction: every delivery
+     * counts against the budget too, or this call would never return. */
+    volatile uint64_t deliveries = 0;   /* survives the siglongjmp */
     if (c->shutdown)
         return EMU_SHUTDOWN;
     for (;;) {
@@ -551,6 +555,8 @@ enum emu_exit emu_run(struct emu_cpu *c, uint64_t budget)
         c->delivering = -1;
         if (!deliver(c))
             return EMU_SHUTDOWN;
+        if (++deliveries >= budget)
+            return EMU_BUDGET;
     }
 }
 

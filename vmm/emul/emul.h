@@ -280,7 +280,9 @@ void emu_set_state(struct emu_cpu *c, const struct x86_state *s);
 void emu_get_state(struct emu_cpu *c, struct x86_state *s);
 void emu_reset(struct emu_cpu *c, const struct x86_state *s);
 
-/* Runs until about `budget` instructions ran, HLT, shutdown, or a kick.
+/* Runs until about `budget` instructions ran (exception deliveries count
+ * too, so a fault storm that retires nothing still returns), HLT,
+ * shutdown, or a kick.
  * Interrupts are not taken here: the caller checks emu_can_take_intr()
  * between calls and uses emu_interrupt(). */
 enum emu_exit emu_run(struct emu_cpu *c, uint64_t budget);

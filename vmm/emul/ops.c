@@ -1060,7 +1060,11 @@ H(h_aad)
 
 /* ---- string instructions ---- */
 
-#define STR_CAP 0x100000u   /* iterations per handler call; then re-execute */
+/* Iterations per handler call; then re-execute.  The fuzz build
+ * (tests/fuzz/fuzz.mk) lowers it so its instruction budget bounds the work. */
+#ifndef STR_CAP
+#define STR_CAP 0x100000u
+#endif
 
 static inline uint64_t amask(const struct emu_insn *i) { return size_mask(i->adsz); }
 
