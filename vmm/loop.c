@@ -173,9 +173,10 @@ static void run_posted_calls(struct loop *l)
         batch[i].fn(batch[i].opaque);
 }
 
-/* Points the timerfd at the clock's earliest deadline.  Only timerfd_settime
- * touches shared loop state, and that syscall is thread-safe, so the vCPU
- * thread may call this (through vtimer_mod) while the loop waits. */
+/* Points the timerfd at the clock's earliest deadline.  Callers hold the
+ * machine lock (devices through vtimer_mod on the vCPU thread, the loop
+ * after running timers), which guards armed_ns; timerfd_settime itself is
+ * thread-safe, so the vCPU thread may call this while the loop waits. */
 void loop_clock_changed(void *opaque)
 {
     struct loop *l = opaque;
@@ -195,6 +196,10 @@ void loop_clock_changed(void *opaque)
             host_ns = 1;
         }
     }
+    if (l->armed_valid && l->armed_ns == host_ns)
+        return;
+    l->armed_ns = host_ns;
+    l->armed_valid = true;
     if (host_ns) {
         /* Absolute time in the past fires at once, which is what we want. */
         its.it_value.tv_sec = (time_t)(host_ns / NS_PER_SEC);
@@ -210,6 +215,10 @@ static void dispatch(struct loop *l, const struct epoll_event *ev)
     uint64_t tag = ev->data.u64;
     if (tag == TAG_TIMER) {
         drain_counter(l->timerfd);
+        /* Expired, so disarmed: the next loop_clock_changed must set it
+         * even to the same deadline (a timer the vclock does not yet
+         * consider due). */
+        l->armed_valid = false;
         return;
     }
     if (tag == TAG_WAKE) {

@@ -36,6 +36,11 @@ struct loop {
     int wakefd;             /* eventfd: stop requests and cross-thread calls */
     pthread_mutex_t *lock;  /* the machine lock */
     struct vclock *clock;
+    /* What the timerfd was last set to (host ns, 0 = disarmed), valid
+     * until it fires: re-arming at the same deadline is skipped, which
+     * saves a syscall on most timer changes.  Machine lock. */
+    uint64_t armed_ns;
+    bool armed_valid;
     struct loop_fd fds[LOOP_MAX_FDS];
     /* Calls posted from other threads (workers), run on the loop. */
     pthread_mutex_t calls_lock;
