@@ -183,7 +183,7 @@ enum emu_exit { EMU_BUDGET, EMU_HLT, EMU_SHUTDOWN, EMU_STOP, EMU_IRQ_CHECK };
 struct emu_stats {
     uint64_t insns, blocks_run, blocks_decoded, insns_decoded, cache_hits, cache_misses,
         cache_flushes, smc_invalidations, exceptions, interrupts, v86_attempts,
-        uncached_insns, unimplemented;
+        uncached_insns, unimplemented, chain_hits;
 };
 
 struct emu_cpu {
@@ -238,6 +238,7 @@ struct emu_cpu {
     void *cache;                      /* struct emu_cache (decode.c / block cache) */
     uint64_t map_gen, seen_map_gen;   /* memory map changes to apply */
     struct emu_block *cur_block;
+    uint64_t blk_rip;                 /* RIP the current block started at */
     bool cur_block_dead;
     struct emu_stats st;
     char unimpl_msg[128];

@@ -9,6 +9,9 @@
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+/* The memory fast paths must melt into each handler (their size argument
+ * is a constant there); GCC otherwise outlines them in the big handlers. */
+#define EMU_INLINE static inline __attribute__((always_inline))
 
 enum { ES_ = 0, CS_ = 1, SS_ = 2, DS_ = 3, FS_ = 4, GS_ = 5 };
 enum { EAX_, ECX_, EDX_, EBX_, ESP_, EBP_, ESI_, EDI_ };
@@ -48,7 +51,7 @@ _Noreturn void emu_seg_fault(struct emu_cpu *c, int seg);
 uint64_t emu_sys_read(struct emu_cpu *c, uint64_t lin, unsigned size);
 void emu_sys_write(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t val);
 
-static inline uint64_t ld_host(const uint8_t *p, unsigned size)
+EMU_INLINE uint64_t ld_host(const uint8_t *p, unsigned size)
 {
     if (size == 1)
         return *p;
@@ -67,7 +70,7 @@ static inline uint64_t ld_host(const uint8_t *p, unsigned size)
     return v;
 }
 
-static inline void st_host(uint8_t *p, unsigned size, uint64_t v)
+EMU_INLINE void st_host(uint8_t *p, unsigned size, uint64_t v)
 {
     if (size == 1) {
         *p = (uint8_t)v;
@@ -82,7 +85,7 @@ static inline void st_host(uint8_t *p, unsigned size, uint64_t v)
     }
 }
 
-static inline uint64_t lin_read(struct emu_cpu *c, uint64_t lin, unsigned size)
+EMU_INLINE uint64_t lin_read(struct emu_cpu *c, uint64_t lin, unsigned size)
 {
     struct tlb_entry *e = tlb_slot(&c->tlb, lin);
     if (likely(e->tag_read == (lin & ~0xFFFull) && (lin & 0xFFF) <= 4096 - size))
@@ -90,7 +93,7 @@ static inline uint64_t lin_read(struct emu_cpu *c, uint64_t lin, unsigned size)
     return emu_lin_read_slow(c, lin, size, 0);
 }
 
-static inline void lin_write(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t v)
+EMU_INLINE void lin_write(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t v)
 {
     struct tlb_entry *e = tlb_slot(&c->tlb, lin);
     if (likely(e->tag_write == (lin & ~0xFFFull) && (lin & 0xFFF) <= 4096 - size)) {
@@ -107,7 +110,7 @@ static inline bool canonical(uint64_t a)
 
 /* Segment:offset -> linear.  64-bit mode: no limits, only FS/GS have a
  * base, and the address must be canonical (#SS for stack accesses). */
-static inline uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, unsigned size,
+EMU_INLINE uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, unsigned size,
                                bool write)
 {
     const struct emu_seg *s = &c->seg[seg];
@@ -123,12 +126,12 @@ static inline uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, unsigne
     return (uint32_t)(s->base + o);
 }
 
-static inline uint64_t rd_mem(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
+EMU_INLINE uint64_t rd_mem(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 {
     return lin_read(c, seg_lin(c, seg, off, size, false), size);
 }
 
-static inline void wr_mem(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t v)
+EMU_INLINE void wr_mem(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t v)
 {
     lin_write(c, seg_lin(c, seg, off, size, true), size, v);
 }
@@ -139,7 +142,7 @@ static inline uint64_t size_mask(unsigned size)
     return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
 }
 
-static inline uint64_t get_reg(const struct emu_cpu *c, unsigned reg, unsigned size)
+EMU_INLINE uint64_t get_reg(const struct emu_cpu *c, unsigned reg, unsigned size)
 {
     if (size == 8)
         return c->r[reg];
@@ -151,7 +154,7 @@ static inline uint64_t get_reg(const struct emu_cpu *c, unsigned reg, unsigned s
 }
 
 /* 32-bit writes zero-extend (64-bit mode rule; harmless elsewhere). */
-static inline void set_reg(struct emu_cpu *c, unsigned reg, unsigned size, uint64_t v)
+EMU_INLINE void set_reg(struct emu_cpu *c, unsigned reg, unsigned size, uint64_t v)
 {
     if (size == 8)
         c->r[reg] = v;
@@ -182,6 +185,47 @@ bool emu_of(const struct emu_cpu *c);
 bool emu_pf(const struct emu_cpu *c);
 bool emu_af(const struct emu_cpu *c);
 bool emu_cond(const struct emu_cpu *c, unsigned cc);
+
+/* Condition cc with the common lazy cases inline: after CMP/SUB the
+ * unsigned and signed orders come straight from the operands, ZF from
+ * the result of any recorded op (DEC/JNZ loops); the rest goes to
+ * emu_cond. */
+EMU_INLINE bool emu_cond_fast(const struct emu_cpu *c, unsigned cc)
+{
+    unsigned op = c->lf.op;
+    if (op == LF_NONE)
+        return emu_cond(c, cc);
+    unsigned sh = 64 - c->lf.size * 8u;
+    bool v;
+    switch (cc >> 1) {
+    case 2:                                             /* Z */
+        v = (c->lf.res << sh) == 0;
+        break;
+    case 1:                                             /* B */
+        if (op != LF_SUB)
+            return emu_cond(c, cc);
+        v = (c->lf.a << sh) < (c->lf.b << sh);
+        break;
+    case 3:                                             /* BE */
+        if (op != LF_SUB)
+            return emu_cond(c, cc);
+        v = (c->lf.a << sh) <= (c->lf.b << sh);
+        break;
+    case 6:                                             /* L */
+        if (op != LF_SUB)
+            return emu_cond(c, cc);
+        v = (int64_t)(c->lf.a << sh) < (int64_t)(c->lf.b << sh);
+        break;
+    case 7:                                             /* LE */
+        if (op != LF_SUB)
+            return emu_cond(c, cc);
+        v = (int64_t)(c->lf.a << sh) <= (int64_t)(c->lf.b << sh);
+        break;
+    default:
+        return emu_cond(c, cc);
+    }
+    return v ^ (cc & 1);
+}
 /* Folds lazy flags into c->eflags (lf.op becomes LF_NONE). */
 void emu_flags_fold(struct emu_cpu *c);
 /* Writes EFLAGS as POPF/IRET do, with the mask of bits allowed to change. */

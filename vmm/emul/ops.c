@@ -483,6 +483,54 @@ H(h_mov_load)   /* mov reg, [mem] */
     next(c, i);
 }
 
+/* Size-specialised forms of the hottest memory moves (the decoder picks
+ * them): with the size a constant, the register and host-memory
+ * accessors reduce to single moves. */
+#define MOV_LOAD(sz)                                                                    \
+    H(h_mov_load##sz)                                                                   \
+    {                                                                                   \
+        set_reg(c, i->op[0].reg, sz, rd_mem(c, i->op[1].seg, ea(c, &i->op[1], i->adsz), sz)); \
+        next(c, i);                                                                     \
+    }
+#define MOV_STORE(sz)                                                                   \
+    H(h_mov_store##sz)                                                                  \
+    {                                                                                   \
+        const struct emu_operand *o = &i->op[1];                                        \
+        uint64_t v = o->kind == OPK_REG ? get_reg(c, o->reg, sz) : (uint64_t)o->disp;   \
+        wr_mem(c, i->op[0].seg, ea(c, &i->op[0], i->adsz), sz, v);                      \
+        next(c, i);                                                                     \
+    }
+/* MOVZX/MOVSX from memory: source size ssz, any destination size. */
+#define MOVX_LOAD(name, ssz, ext)                                                       \
+    H(name)                                                                             \
+    {                                                                                   \
+        uint64_t v = rd_mem(c, i->op[1].seg, ea(c, &i->op[1], i->adsz), ssz);           \
+        set_reg(c, i->op[0].reg, i->op[0].size, ext);                                   \
+        next(c, i);                                                                     \
+    }
+MOV_LOAD(1) MOV_LOAD(2) MOV_LOAD(4) MOV_LOAD(8)
+MOV_STORE(1) MOV_STORE(2) MOV_STORE(4) MOV_STORE(8)
+MOVX_LOAD(h_movzx_load1, 1, v)
+MOVX_LOAD(h_movzx_load2, 2, v)
+MOVX_LOAD(h_movsx_load1, 1, (uint64_t)(int64_t)(int8_t)v)
+MOVX_LOAD(h_movsx_load2, 2, (uint64_t)(int64_t)(int16_t)v)
+MOVX_LOAD(h_movsx_load4, 4, (uint64_t)(int64_t)(int32_t)v)
+
+/* INC/DEC of a 32/64-bit register. */
+H(h_incdec_r)
+{
+    unsigned sz = i->op[0].size, reg = i->op[0].reg;
+    uint64_t a = sz == 8 ? c->r[reg] : (uint32_t)c->r[reg];
+    if (c->lf.op != LF_NONE && c->lf.op != LF_INC && c->lf.op != LF_DEC) {
+        bool cf = emu_cf(c);
+        c->eflags = (c->eflags & ~F_CF) | (cf ? F_CF : 0);
+    }
+    uint64_t r = (i->sub ? a - 1 : a + 1) & size_mask(sz);
+    c->r[reg] = r;
+    set_lf(c, i->sub ? LF_DEC : LF_INC, sz, r, a, 1);
+    c->rip += i->len;
+}
+
 H(h_mov_store)  /* mov [mem], reg/imm */
 {
     const struct emu_operand *o = &i->op[1];
@@ -777,7 +825,7 @@ H(h_jmp) { jump_to(c, i, next_eip(c, i) + i->imm); }
 
 H(h_jcc)
 {
-    if (emu_cond(c, i->sub))
+    if (emu_cond_fast(c, i->sub))
         jump_to(c, i, next_eip(c, i) + i->imm);
     else
         next(c, i);
@@ -881,12 +929,12 @@ H(h_bound)
     next(c, i);
 }
 
-H(h_setcc) { wr_op(c, i, 0, emu_cond(c, i->sub)); next(c, i); }
+H(h_setcc) { wr_op(c, i, 0, emu_cond_fast(c, i->sub)); next(c, i); }
 
 H(h_cmovcc)
 {
     uint64_t v = rd_op(c, i, 1);    /* the source is read (and may fault) either way */
-    if (emu_cond(c, i->sub))
+    if (emu_cond_fast(c, i->sub))
         set_reg(c, i->op[0].reg, i->op[0].size, v);
     else if (i->op[0].size == 4)
         c->r[i->op[0].reg] = (uint32_t)c->r[i->op[0].reg];   /* zero-extends either way */

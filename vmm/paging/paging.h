@@ -82,6 +82,10 @@ struct tlb_entry {
 struct soft_tlb {
     struct tlb_entry e[TLB_SIZE];
     uint64_t flushes, fills;
+    /* Bumped by every flush (whole or one page): whatever caches a
+     * linear -> physical translation outside the TLB (the emulator's
+     * block chains) is valid only within one generation. */
+    uint64_t gen;
 };
 
 static inline struct tlb_entry *tlb_slot(struct soft_tlb *t, uint64_t lin)
