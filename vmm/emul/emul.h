@@ -46,6 +46,18 @@
  * outside RAM/ROM, runs from a one-instruction scratch block that is not
  * cached.
  *
+ * Chains.  Each cached block remembers its last two successors as
+ * (linear CS:RIP, block, TLB generation).  The next block is taken from
+ * there when the linear address matches, the generation is current and
+ * the target is still valid and of the same mode; otherwise the TLB +
+ * hash lookup runs and refills a slot.  The soft TLB's generation is
+ * bumped by every TLB flush (CR3/CR0/CR4 writes, INVLPG, a CPL 3 <->
+ * 0-2 switch, EFER) and by every cache flush, so a chain never outlives
+ * the translation or the arena it was made under; SMC invalidation
+ * clears the target's valid bit.  The CS limit / canonical check still
+ * runs per block.  Instructions are counted per block (a fault adds the
+ * ones before it), interrupts are still checked between blocks only.
+ *
  * Invalidation.  Each RAM page has a "holds decoded code" byte.  A page
  * that gets code loses its soft-TLB write permission, so every guest
  * write to it takes the slow path, which invalidates exactly the blocks

@@ -187,45 +187,44 @@ bool emu_af(const struct emu_cpu *c);
 bool emu_cond(const struct emu_cpu *c, unsigned cc);
 
 /* Condition cc with the common lazy cases inline: after CMP/SUB the
- * unsigned and signed orders come straight from the operands, ZF from
- * the result of any recorded op (DEC/JNZ loops); the rest goes to
- * emu_cond. */
+ * unsigned and signed orders come straight from the operands, after
+ * TEST/AND/OR/XOR from the result (CF = OF = 0), ZF from the result of
+ * any recorded op (DEC/JNZ loops); the rest goes to emu_cond.  The
+ * operands are compared shifted to the top of 64 bits, so whatever the
+ * handlers left above the operand size does not matter. */
 EMU_INLINE bool emu_cond_fast(const struct emu_cpu *c, unsigned cc)
 {
     unsigned op = c->lf.op;
-    if (op == LF_NONE)
-        return emu_cond(c, cc);
+    if (op != LF_SUB && op != LF_LOGIC) {
+        if (op == LF_NONE || (cc >> 1) != 2)
+            return emu_cond(c, cc);
+    }
     unsigned sh = 64 - c->lf.size * 8u;
+    uint64_t r = c->lf.res << sh;
     bool v;
+    if (op == LF_LOGIC) {                               /* CF = OF = 0 */
+        switch (cc >> 1) {
+        case 0: case 1: v = false; break;               /* O, B */
+        case 2: case 3: v = r == 0; break;              /* Z, BE */
+        case 4: case 6: v = (int64_t)r < 0; break;      /* S, L */
+        case 7: v = r == 0 || (int64_t)r < 0; break;    /* LE */
+        default: return emu_cond(c, cc);                /* P */
+        }
+        return v ^ (cc & 1);
+    }
+    uint64_t a = c->lf.a << sh, b = c->lf.b << sh;
     switch (cc >> 1) {
-    case 2:                                             /* Z */
-        v = (c->lf.res << sh) == 0;
-        break;
-    case 1:                                             /* B */
-        if (op != LF_SUB)
-            return emu_cond(c, cc);
-        v = (c->lf.a << sh) < (c->lf.b << sh);
-        break;
-    case 3:                                             /* BE */
-        if (op != LF_SUB)
-            return emu_cond(c, cc);
-        v = (c->lf.a << sh) <= (c->lf.b << sh);
-        break;
-    case 6:                                             /* L */
-        if (op != LF_SUB)
-            return emu_cond(c, cc);
-        v = (int64_t)(c->lf.a << sh) < (int64_t)(c->lf.b << sh);
-        break;
-    case 7:                                             /* LE */
-        if (op != LF_SUB)
-            return emu_cond(c, cc);
-        v = (int64_t)(c->lf.a << sh) <= (int64_t)(c->lf.b << sh);
-        break;
-    default:
-        return emu_cond(c, cc);
+    case 1: v = a < b; break;                           /* B */
+    case 2: v = r == 0; break;                          /* Z (any recorded op) */
+    case 3: v = a <= b; break;                          /* BE */
+    case 4: v = (int64_t)r < 0; break;                  /* S */
+    case 6: v = (int64_t)a < (int64_t)b; break;         /* L */
+    case 7: v = (int64_t)a <= (int64_t)b; break;        /* LE */
+    default: return emu_cond(c, cc);                    /* O, P */
     }
     return v ^ (cc & 1);
 }
+
 /* Folds lazy flags into c->eflags (lf.op becomes LF_NONE). */
 void emu_flags_fold(struct emu_cpu *c);
 /* Writes EFLAGS as POPF/IRET do, with the mask of bits allowed to change. */

@@ -23,7 +23,7 @@ static inline uint64_t ea_i(const struct emu_cpu *c, const struct emu_operand *o
 }
 #define ea(c, o, adsz) ea_i((c), (o), (adsz), i->len)
 
-static inline uint64_t rd_op(struct emu_cpu *c, const struct emu_insn *i, unsigned k)
+EMU_INLINE uint64_t rd_op(struct emu_cpu *c, const struct emu_insn *i, unsigned k)
 {
     const struct emu_operand *o = &i->op[k];
     switch (o->kind) {
@@ -109,7 +109,7 @@ static inline uint64_t sext(uint64_t v, unsigned size)
          : size == 4 ? (uint64_t)(int64_t)(int32_t)v : v;
 }
 
-static void set_szp(struct emu_cpu *c, uint64_t res, unsigned sz, bool cf, bool of, bool af)
+EMU_INLINE void set_szp(struct emu_cpu *c, uint64_t res, unsigned sz, bool cf, bool of, bool af)
 {
     /* All six arithmetic flags are replaced and the other EFLAGS bits are
      * authoritative in c->eflags even while lazy flags are pending, so the
@@ -276,7 +276,10 @@ H(h_shift)
         return;
     }
     bool cf, of;
-    emu_flags_fold(c);
+    /* Rotates keep SF/ZF/AF/PF, so pending lazy flags are folded first;
+     * SHL/SHR/SAR replace all six (set_szp) and skip that work. */
+    if (i->sub <= SH_RCR)
+        emu_flags_fold(c);
     switch (i->sub) {
     case SH_ROL: {
         unsigned k = n % bits;

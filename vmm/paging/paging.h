@@ -66,7 +66,7 @@ int pg_walk(const struct pg_regs *r, const struct pg_phys *mem, uint64_t lin, un
             struct pg_result *res, uint32_t *err);
 
 /* ---- soft TLB ---- */
-#define TLB_BITS 8
+#define TLB_BITS 10      /* 1024 entries: the kernel decompressor's window misses 256 */
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID 1u      /* a tag with bit 0 set never matches a page address */
 
