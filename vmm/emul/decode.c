@@ -227,9 +227,12 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
     case X86_INS_ROR: i->sub = SH_ROR; return h_shift;
     case X86_INS_RCL: i->sub = SH_RCL; return h_shift;
     case X86_INS_RCR: i->sub = SH_RCR; return h_shift;
-    case X86_INS_SHL: case X86_INS_SAL: i->sub = SH_SHL; return h_shift;
-    case X86_INS_SHR: i->sub = SH_SHR; return h_shift;
-    case X86_INS_SAR: i->sub = SH_SAR; return h_shift;
+    case X86_INS_SHL: case X86_INS_SAL: case X86_INS_SHR: case X86_INS_SAR:
+        i->sub = id == X86_INS_SHR ? SH_SHR : id == X86_INS_SAR ? SH_SAR : SH_SHL;
+        if (i->nops == 2 && i->op[0].kind == OPK_REG && i->op[0].size >= 4 &&
+            i->op[1].kind == OPK_IMM)
+            return h_shift_ri;
+        return h_shift;
     case X86_INS_SHLD: i->sub = 0; return i->nops == 3 ? h_shxd : NULL;
     case X86_INS_SHRD: i->sub = 1; return i->nops == 3 ? h_shxd : NULL;
     case X86_INS_MUL: i->sub = 0; return h_mul1;

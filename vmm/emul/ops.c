@@ -53,6 +53,7 @@ static inline uint64_t rmw_read(struct emu_cpu *c, const struct emu_insn *i, str
     const struct emu_operand *o = &i->op[0];
     if (o->kind == OPK_REG) {
         w->mem = false;
+        w->lin = 0;         /* never used; keeps -O3's uninitialised-use analysis quiet */
         return get_reg(c, o->reg, o->size);
     }
     w->mem = true;
@@ -345,6 +346,37 @@ H(h_shift)
     }
     }
     rmw_write(c, i, &w, r);
+    set_szp(c, r, sz, cf, of, false);
+    next(c, i);
+}
+
+/* SHL/SHR/SAR of a 32/64-bit register by an immediate (the decoder's
+ * pick for those): same results and flags as h_shift. */
+H(h_shift_ri)
+{
+    unsigned sz = i->op[0].size, bits = sz * 8, reg = i->op[0].reg;
+    unsigned n = (unsigned)i->op[1].disp & (sz == 8 ? 0x3F : 0x1F);
+    if (n == 0) {
+        next(c, i);
+        return;
+    }
+    uint64_t m = size_mask(sz), a = c->r[reg] & m, r;
+    bool cf, of;
+    if (i->sub == SH_SHL) {
+        r = (a << n) & m;
+        cf = (a >> (bits - n)) & 1;
+        of = ((r >> (bits - 1)) & 1) ^ cf;
+    } else if (i->sub == SH_SHR) {
+        r = a >> n;
+        cf = (a >> (n - 1)) & 1;
+        of = (a >> (bits - 1)) & 1;
+    } else {
+        int64_t v = sz == 8 ? (int64_t)a : (int64_t)(int32_t)a;
+        r = (uint64_t)(v >> n) & m;
+        cf = (v >> (n - 1)) & 1;
+        of = false;
+    }
+    c->r[reg] = r;
     set_szp(c, r, sz, cf, of, false);
     next(c, i);
 }

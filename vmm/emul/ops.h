@@ -17,6 +17,7 @@ H(h_incdec);
 H(h_neg);
 H(h_not);
 H(h_shift);
+H(h_shift_ri);
 H(h_shxd);
 H(h_mul1);
 H(h_imul);
