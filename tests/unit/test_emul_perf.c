@@ -196,6 +196,33 @@ static void test_count_across_fault(void)
     done(&f);
 }
 
+/* A block's closing DEC/CMP + Jcc run as one fused slot: results and
+ * the instruction count are those of two instructions. */
+static void test_fused_jcc(void)
+{
+    struct fx f;
+    setup(&f, true, false);
+    static const uint8_t code[] = {
+        0xB9, 0x05, 0x00, 0x00, 0x00,   /* 0x1000: mov ecx, 5 */
+        0x40,                           /* 0x1005: inc eax */
+        0x49,                           /* 0x1006: dec ecx */
+        0x75, 0xFC,                     /* 0x1007: jnz 0x1005 */
+        0x83, 0xF8, 0x05,               /* 0x1009: cmp eax, 5 */
+        0x74, 0x02,                     /* 0x100C: je 0x1010 */
+        0xF4, 0xF4,                     /* 0x100E: hlt (not taken) */
+        0xF4 };                         /* 0x1010: hlt */
+    put(&f, 0x1000, code, sizeof(code));
+    f.cpu.r[EAX_] = 0;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 1000), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 5);
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 0);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1011);
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 1 + 5 * 3 + 2 + 1);
+    CU_ASSERT_EQUAL(emu_get_eflags(&f.cpu) & F_ZF, F_ZF);   /* from the CMP */
+    done(&f);
+}
+
 void suite_emul_perf(void)
 {
     CU_pSuite s = CU_add_suite("emul_perf", NULL, NULL);
@@ -203,4 +230,5 @@ void suite_emul_perf(void)
     CU_add_test(s, "block chain dropped by INVLPG", test_chain_invlpg);
     CU_add_test(s, "block chain to rewritten code", test_chain_smc);
     CU_add_test(s, "instruction count across a mid-block fault", test_count_across_fault);
+    CU_add_test(s, "fused compare + Jcc", test_fused_jcc);
 }

@@ -24,7 +24,8 @@ struct emu_block {
     uint64_t phys;
     uint32_t phys_len;      /* bytes covered */
     struct emu_insn *insns;
-    uint16_t n;
+    uint16_t n;             /* instructions */
+    uint16_t nexec;         /* slots the loop runs: n - 1 when the last two are fused */
     uint8_t mode;
     bool valid;
     bool cached;            /* in the cache (not the scratch block): may be chained */
@@ -368,7 +369,7 @@ static struct emu_block *uncached_block(struct emu_cpu *c, uint64_t lin)
     unsigned n = fetch_uncached(c, lin, buf);
     if (emu_decode(k->dec, buf, n, c->eip, code_mode(c), &k->scratch_insn) == 0)
         k->scratch_insn = (struct emu_insn){ .fn = h_ud, .len = 1 };
-    k->scratch = (struct emu_block){ .insns = &k->scratch_insn, .n = 1, .valid = true,
+    k->scratch = (struct emu_block){ .insns = &k->scratch_insn, .n = 1, .nexec = 1, .valid = true,
                                      .hnext = -1, .pnext = -1 };
     c->st.uncached_insns++;
     return &k->scratch;
@@ -416,8 +417,10 @@ static struct emu_block *decode_block(struct emu_cpu *c, uint64_t lin, uint64_t 
             break;
     }
     struct emu_block *b = &k->blocks[k->nblocks];
+    unsigned nexec = emu_fuse_tail(dst, n);
     *b = (struct emu_block){ .phys = pa, .phys_len = pos, .insns = dst, .n = (uint16_t)n,
-                             .mode = mode, .valid = true, .cached = true, .pnext = -1 };
+                             .nexec = (uint16_t)nexec, .mode = mode, .valid = true,
+                             .cached = true, .pnext = -1 };
     unsigned h = hash_of(pa, mode);
     b->hnext = k->hash[h];
     k->hash[h] = (int32_t)k->nblocks;
@@ -576,7 +579,7 @@ static enum emu_exit run_blocks(struct emu_cpu *c, uint64_t target)
             atomic_load_explicit(c->env.intr_line, memory_order_relaxed))
             return EMU_IRQ_CHECK;
         struct emu_block *b = find_block(c, prev);
-        unsigned n = shadow ? 1 : b->n;
+        unsigned n = shadow ? 1 : b->nexec;
         c->intr_shadow = false;
         c->cur_block = b;
         c->blk_rip = c->rip;
@@ -590,7 +593,8 @@ static enum emu_exit run_blocks(struct emu_cpu *c, uint64_t target)
                 break;
             }
         }
-        c->st.insns += (uint64_t)(in - b->insns);
+        /* all slots ran: b->n instructions (a fused last slot is two) */
+        c->st.insns += in == b->insns + b->nexec ? b->n : (uint64_t)(in - b->insns);
         prev = b->cached ? b : NULL;
     }
     return EMU_BUDGET;

@@ -603,6 +603,26 @@ unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, u
     return i->len;
 }
 
+unsigned emu_fuse_tail(struct emu_insn *in, unsigned n)
+{
+    if (n < 2 || in[n - 1].fn != h_jcc)
+        return n;
+    struct emu_insn *p = &in[n - 2];
+    emu_handler f = p->fn;
+    emu_handler fused = f == h_alu_rr32 ? h_alu_rr32_jcc
+                      : f == h_alu_ri32 ? h_alu_ri32_jcc
+                      : f == h_alu_rr64 ? h_alu_rr64_jcc
+                      : f == h_alu_ri64 ? h_alu_ri64_jcc
+                      : f == h_alu && p->sub == ALU_CMP ? h_cmp_jcc  /* CMP never writes */
+                      : f == h_test ? h_test_jcc
+                      : f == h_incdec_r ? h_incdec_r_jcc
+                      : NULL;
+    if (!fused || p->ends)
+        return n;
+    p->fn = fused;
+    return n - 1;
+}
+
 bool emu_insn_ends_block(const struct emu_insn *i)
 {
     return i->ends;

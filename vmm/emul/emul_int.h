@@ -296,6 +296,9 @@ void emu_decoder_free(struct emu_decoder *d);
  * undecodable (the insn then raises #UD). */
 unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, uint64_t eip,
                     unsigned mode, struct emu_insn *out);
+/* Fuses a block's closing compare + Jcc into one dispatch (emu_insn n-2
+ * gets a pair handler).  Returns how many slots the block loop runs. */
+unsigned emu_fuse_tail(struct emu_insn *insns, unsigned n);
 /* Ends a block after this instruction? */
 bool emu_insn_ends_block(const struct emu_insn *i);
 

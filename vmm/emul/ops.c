@@ -858,13 +858,30 @@ H(h_leave)
 
 H(h_jmp) { jump_to(c, i, next_eip(c, i) + i->imm); }
 
-H(h_jcc)
+static inline void jcc_exec(struct emu_cpu *c, const struct emu_insn *i)
 {
     if (emu_cond_fast(c, i->sub))
         jump_to(c, i, next_eip(c, i) + i->imm);
     else
         next(c, i);
 }
+
+H(h_jcc) { jcc_exec(c, i); }
+
+/* Compare-and-branch pairs: the decoder puts one of these on the
+ * instruction before a block-ending Jcc (i + 1, still in the block) when
+ * that instruction cannot write memory, and the block loop then stops one
+ * slot early.  One dispatch instead of two; the first instruction has
+ * committed RIP before the Jcc runs, so a fault in either reports the
+ * right instruction. */
+#define FUSED_JCC(name, first) H(name) { first(c, i); jcc_exec(c, i + 1); }
+FUSED_JCC(h_alu_rr32_jcc, h_alu_rr32)
+FUSED_JCC(h_alu_ri32_jcc, h_alu_ri32)
+FUSED_JCC(h_alu_rr64_jcc, h_alu_rr64)
+FUSED_JCC(h_alu_ri64_jcc, h_alu_ri64)
+FUSED_JCC(h_cmp_jcc, h_alu)
+FUSED_JCC(h_test_jcc, h_test)
+FUSED_JCC(h_incdec_r_jcc, h_incdec_r)
 
 H(h_jmp_ind) { jump_to(c, i, rd_op(c, i, 0)); }
 
