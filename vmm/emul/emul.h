@@ -58,6 +58,15 @@
  * runs per block.  Instructions are counted per block (a fault adds the
  * ones before it), interrupts are still checked between blocks only.
  *
+ * Fast forms.  The decoder picks operand-size-specialised handlers for
+ * the hottest instructions (MOV load/store, MOVZX/MOVSX from memory,
+ * INC/DEC and SHL/SHR/SAR-by-immediate of a register, ALU reg/reg and
+ * reg/imm), and fuses a block's closing CMP/TEST/DEC/ALU-register + Jcc
+ * into one slot (the pair's handler runs both; the block's `nexec` is
+ * then n - 1 while it still counts n instructions).  Jcc/SETcc/CMOVcc
+ * evaluate conditions after CMP/SUB/logic ops inline from the lazy-flag
+ * record (emu_cond_fast); the rest goes through emu_cond.
+ *
  * Invalidation.  Each RAM page has a "holds decoded code" byte.  A page
  * that gets code loses its soft-TLB write permission, so every guest
  * write to it takes the slow path, which invalidates exactly the blocks
