@@ -223,6 +223,46 @@ static void test_fused_jcc(void)
     done(&f);
 }
 
+/* ALU reg, [mem] fast forms: results and flags, CMP leaves the register,
+ * and a fused CMP reg,[mem] + Jcc. */
+static void test_alu_rm(void)
+{
+    struct fx f;
+    setup(&f, true, false);
+    static const uint8_t code[] = {
+        0x2B, 0x05, 0x00, 0x20, 0x00, 0x00,     /* 0x1000: sub eax, [0x2000] */
+        0x03, 0x1D, 0x04, 0x20, 0x00, 0x00,     /* 0x1006: add ebx, [0x2004] */
+        0x3B, 0x0D, 0x00, 0x20, 0x00, 0x00,     /* 0x100C: cmp ecx, [0x2000] */
+        0x74, 0x01,                             /* 0x1012: je 0x1015 */
+        0xF4,                                   /* 0x1014: hlt (not reached) */
+        0xF4 };                                 /* 0x1015: hlt */
+    put(&f, 0x1000, code, sizeof(code));
+    put32(&f, 0x2000, 7);
+    put32(&f, 0x2004, 0x80000000u);
+    f.cpu.r[EAX_] = 5;
+    f.cpu.r[EBX_] = 0x80000000u;
+    f.cpu.r[ECX_] = 7;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0xFFFFFFFEu);
+    CU_ASSERT_EQUAL(f.cpu.r[EBX_], 0);                          /* carry out dropped */
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 7);                          /* CMP writes nothing */
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1016);
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 5);
+    uint32_t fl = emu_get_eflags(&f.cpu);
+    CU_ASSERT_EQUAL(fl & (F_ZF | F_CF | F_SF | F_OF), F_ZF);   /* from CMP 7, 7 */
+    /* the flags of ADD 0x80000000 + 0x80000000: CF, OF, ZF */
+    f.cpu.eip = 0x1006;
+    f.cpu.halted = false;
+    f.cpu.r[EBX_] = 0x80000000u;
+    f.cpu.r[ECX_] = 0;                                          /* CMP 0, 7: not equal */
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1015);
+    fl = emu_get_eflags(&f.cpu);
+    CU_ASSERT_EQUAL(fl & (F_ZF | F_CF | F_SF), F_CF | F_SF);    /* 0 - 7: borrow, negative */
+    done(&f);
+}
+
 void suite_emul_perf(void)
 {
     CU_pSuite s = CU_add_suite("emul_perf", NULL, NULL);
@@ -231,4 +271,5 @@ void suite_emul_perf(void)
     CU_add_test(s, "block chain to rewritten code", test_chain_smc);
     CU_add_test(s, "instruction count across a mid-block fault", test_count_across_fault);
     CU_add_test(s, "fused compare + Jcc", test_fused_jcc);
+    CU_add_test(s, "ALU reg, [mem] fast forms", test_alu_rm);
 }

@@ -214,6 +214,9 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
             if (i->op[1].kind == OPK_IMM)
                 return h_alu_ri64;
         }
+        if (i->op[0].kind == OPK_REG && i->op[1].kind == OPK_MEM &&
+            i->op[0].size == i->op[1].size && (i->op[0].size == 4 || i->op[0].size == 8))
+            return i->op[0].size == 4 ? h_alu_rm32 : h_alu_rm64;
         return h_alu;
     case X86_INS_TEST: return h_test;
     case X86_INS_INC: case X86_INS_DEC:
@@ -613,6 +616,8 @@ unsigned emu_fuse_tail(struct emu_insn *in, unsigned n)
                       : f == h_alu_ri32 ? h_alu_ri32_jcc
                       : f == h_alu_rr64 ? h_alu_rr64_jcc
                       : f == h_alu_ri64 ? h_alu_ri64_jcc
+                      : f == h_alu_rm32 ? h_alu_rm32_jcc     /* memory only read */
+                      : f == h_alu_rm64 ? h_alu_rm64_jcc
                       : f == h_alu && p->sub == ALU_CMP ? h_cmp_jcc  /* CMP never writes */
                       : f == h_test ? h_test_jcc
                       : f == h_incdec_r ? h_incdec_r_jcc

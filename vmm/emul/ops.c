@@ -208,6 +208,21 @@ H(h_alu_rr64)
     c->rip += i->len;
 }
 
+/* ALU reg, [mem] of 32/64 bits: the source is only read, the
+ * destination is a register (CMP leaves it). */
+#define ALU_RM(name, sz)                                                                \
+    H(name)                                                                             \
+    {                                                                                   \
+        uint64_t b = rd_mem(c, i->op[1].seg, ea(c, &i->op[1], i->adsz), sz);            \
+        uint64_t a = sz == 8 ? c->r[i->op[0].reg] : (uint32_t)c->r[i->op[0].reg];       \
+        uint64_t r = alu(c, i->sub, sz, a, b);                                          \
+        if (i->sub != ALU_CMP)                                                          \
+            c->r[i->op[0].reg] = r;                                                     \
+        next(c, i);                                                                     \
+    }
+ALU_RM(h_alu_rm32, 4)
+ALU_RM(h_alu_rm64, 8)
+
 H(h_alu_ri64)
 {
     uint64_t a = c->r[i->op[0].reg], b = (uint64_t)i->op[1].disp;
@@ -879,6 +894,8 @@ FUSED_JCC(h_alu_rr32_jcc, h_alu_rr32)
 FUSED_JCC(h_alu_ri32_jcc, h_alu_ri32)
 FUSED_JCC(h_alu_rr64_jcc, h_alu_rr64)
 FUSED_JCC(h_alu_ri64_jcc, h_alu_ri64)
+FUSED_JCC(h_alu_rm32_jcc, h_alu_rm32)
+FUSED_JCC(h_alu_rm64_jcc, h_alu_rm64)
 FUSED_JCC(h_cmp_jcc, h_alu)
 FUSED_JCC(h_test_jcc, h_test)
 FUSED_JCC(h_incdec_r_jcc, h_incdec_r)
