@@ -12,7 +12,9 @@
 
 struct regs4 { uint32_t eax, ecx, edx, ebx, fl; };
 
-enum fkind { K_ALU, K_LOGIC, K_SHIFT, K_ROT, K_SHXD, K_MUL, K_NONE, K_CF, K_ZF, K_INC };
+/* K_SHIFTI: shift by an immediate count (C1 /n ib: the last byte; D1: 1)
+ * instead of CL. */
+enum fkind { K_ALU, K_LOGIC, K_SHIFT, K_ROT, K_SHXD, K_MUL, K_NONE, K_CF, K_ZF, K_INC, K_SHIFTI };
 
 struct tcase {
     const char *name;
@@ -51,6 +53,11 @@ static const struct tcase cases[] = {
     { "shr16", { 0x66, 0xD3, 0xE8 }, 3, 2, K_SHIFT }, { "shr8", { 0xD2, 0xE8 }, 2, 1, K_SHIFT },
     { "sar32", { 0xD3, 0xF8 }, 2, 4, K_SHIFT }, { "sar16", { 0x66, 0xD3, 0xF8 }, 3, 2, K_SHIFT },
     { "sar8", { 0xD2, 0xF8 }, 2, 1, K_SHIFT }, { "shl1", { 0xD1, 0xE0 }, 2, 4, K_SHIFT },
+    /* register-by-immediate forms (h_shift_ri) */
+    { "shr1", { 0xD1, 0xE8 }, 2, 4, K_SHIFTI }, { "sar1", { 0xD1, 0xF8 }, 2, 4, K_SHIFTI },
+    { "shl_i5", { 0xC1, 0xE0, 0x05 }, 3, 4, K_SHIFTI }, { "shr_i31", { 0xC1, 0xE8, 0x1F }, 3, 4, K_SHIFTI },
+    { "sar_i7", { 0xC1, 0xF8, 0x07 }, 3, 4, K_SHIFTI }, { "shr_i0", { 0xC1, 0xE8, 0x00 }, 3, 4, K_SHIFTI },
+    { "shl_i33", { 0xC1, 0xE0, 0x21 }, 3, 4, K_SHIFTI },
     { "shld32", { 0x0F, 0xA5, 0xD8 }, 3, 4, K_SHXD }, { "shrd32", { 0x0F, 0xAD, 0xD8 }, 3, 4, K_SHXD },
     { "shld16", { 0x66, 0x0F, 0xA5, 0xD8 }, 4, 2, K_SHXD },
     { "shrd16", { 0x66, 0x0F, 0xAD, 0xD8 }, 4, 2, K_SHXD },
@@ -152,15 +159,22 @@ static uint32_t rnd32(void)
     }
 }
 
+/* The count of a K_SHIFTI case, masked like the CPU does. */
+static unsigned imm_count(const struct tcase *t)
+{
+    bool d1 = t->bytes[0] == 0xD1 || (t->bytes[0] == 0x48 && t->bytes[1] == 0xD1);
+    return (d1 ? 1u : t->bytes[t->len - 1]) & (t->size == 8 ? 0x3F : 0x1F);
+}
+
 /* Which flags are architecturally defined for this case and operands. */
 static uint32_t defined_flags(const struct tcase *t, const struct regs4 *in)
 {
-    unsigned cnt = in->ecx & 0x1F;
+    unsigned cnt = t->kind == K_SHIFTI ? imm_count(t) : in->ecx & 0x1F;
     switch (t->kind) {
     case K_ALU: return F_ARITH;
     case K_INC: return F_ARITH;
     case K_LOGIC: return F_ARITH & ~F_AF;
-    case K_SHIFT:
+    case K_SHIFT: case K_SHIFTI:
         if (cnt == 0)
             return F_ARITH;
         return (F_CF | F_SF | F_ZF | F_PF | (cnt == 1 ? F_OF : 0));
@@ -310,6 +324,9 @@ static const struct tcase cases64[] = {
     { "neg64", { 0x48, 0xF7, 0xD8 }, 3, 8, K_ALU }, { "not64", { 0x48, 0xF7, 0xD0 }, 3, 8, K_NONE },
     { "shl64", { 0x48, 0xD3, 0xE0 }, 3, 8, K_SHIFT }, { "shr64", { 0x48, 0xD3, 0xE8 }, 3, 8, K_SHIFT },
     { "sar64", { 0x48, 0xD3, 0xF8 }, 3, 8, K_SHIFT }, { "rol64", { 0x48, 0xD3, 0xC0 }, 3, 8, K_ROT },
+    { "shl64_i63", { 0x48, 0xC1, 0xE0, 0x3F }, 4, 8, K_SHIFTI },
+    { "shr64_i33", { 0x48, 0xC1, 0xE8, 0x21 }, 4, 8, K_SHIFTI },
+    { "sar64_i1", { 0x48, 0xC1, 0xF8, 0x01 }, 4, 8, K_SHIFTI },
     { "ror64", { 0x48, 0xD3, 0xC8 }, 3, 8, K_ROT }, { "rcl64", { 0x48, 0xD3, 0xD0 }, 3, 8, K_ROT },
     { "rcr64", { 0x48, 0xD3, 0xD8 }, 3, 8, K_ROT },
     { "shld64", { 0x48, 0x0F, 0xA5, 0xD8 }, 4, 8, K_SHXD },
@@ -389,8 +406,8 @@ static uint64_t rnd64(void)
 static uint32_t defined_flags64(const struct tcase *t, const struct regs8 *in)
 {
     struct regs4 r4 = { 0, (uint32_t)(in->rcx & (t->size == 8 ? 0x3F : 0x1F)), 0, 0, 0 };
-    if (t->kind == K_SHIFT || t->kind == K_ROT || t->kind == K_SHXD) {
-        unsigned cnt = r4.ecx;
+    if (t->kind == K_SHIFT || t->kind == K_ROT || t->kind == K_SHXD || t->kind == K_SHIFTI) {
+        unsigned cnt = t->kind == K_SHIFTI ? imm_count(t) : r4.ecx;
         if (cnt == 0)
             return F_ARITH;
         uint32_t of = cnt == 1 ? F_OF : 0;

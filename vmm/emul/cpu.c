@@ -11,14 +11,27 @@
 #define HASH_BITS 14
 #define MAX_INSN_LEN 15
 
+/* A block's memory of where execution went after it: linear CS:RIP of
+ * a successor and its block, valid while the TLB generation is the one
+ * it was made in (no translation changed, no CPL 3 <-> 0-2 switch, no
+ * cache flush: all of those bump it).  Saves the hash lookup. */
+struct emu_chain {
+    uint64_t lin, gen;
+    struct emu_block *to;
+};
+
 struct emu_block {
     uint64_t phys;
     uint32_t phys_len;      /* bytes covered */
     struct emu_insn *insns;
-    uint16_t n;
+    uint16_t n;             /* instructions */
+    uint16_t nexec;         /* slots the loop runs: n - 1 when the last two are fused */
     uint8_t mode;
     bool valid;
+    bool cached;            /* in the cache (not the scratch block): may be chained */
+    uint8_t chain_next;     /* slot the next new successor replaces */
     int32_t hnext, pnext;   /* hash chain, page chain (RAM pages only) */
+    struct emu_chain chain[2];  /* fall-through / taken, or the last two seen */
 };
 
 struct emu_cache {
@@ -210,6 +223,7 @@ static void cache_flush(struct emu_cpu *c)
     struct emu_cache *k = cache(c);
     k->ninsns = 0;
     k->nblocks = 0;
+    c->tlb.gen++;           /* chains point into the arenas being reused */
     for (unsigned i = 0; i < (1u << HASH_BITS); i++)
         k->hash[i] = -1;
     for (uint64_t p = 0; p < c->ram_pages; p++)
@@ -355,7 +369,7 @@ static struct emu_block *uncached_block(struct emu_cpu *c, uint64_t lin)
     unsigned n = fetch_uncached(c, lin, buf);
     if (emu_decode(k->dec, buf, n, c->eip, code_mode(c), &k->scratch_insn) == 0)
         k->scratch_insn = (struct emu_insn){ .fn = h_ud, .len = 1 };
-    k->scratch = (struct emu_block){ .insns = &k->scratch_insn, .n = 1, .valid = true,
+    k->scratch = (struct emu_block){ .insns = &k->scratch_insn, .n = 1, .nexec = 1, .valid = true,
                                      .hnext = -1, .pnext = -1 };
     c->st.uncached_insns++;
     return &k->scratch;
@@ -403,8 +417,10 @@ static struct emu_block *decode_block(struct emu_cpu *c, uint64_t lin, uint64_t 
             break;
     }
     struct emu_block *b = &k->blocks[k->nblocks];
+    unsigned nexec = emu_fuse_tail(dst, n);
     *b = (struct emu_block){ .phys = pa, .phys_len = pos, .insns = dst, .n = (uint16_t)n,
-                             .mode = mode, .valid = true, .pnext = -1 };
+                             .nexec = (uint16_t)nexec, .mode = mode, .valid = true,
+                             .cached = true, .pnext = -1 };
     unsigned h = hash_of(pa, mode);
     b->hnext = k->hash[h];
     k->hash[h] = (int32_t)k->nblocks;
@@ -420,17 +436,42 @@ static struct emu_block *decode_block(struct emu_cpu *c, uint64_t lin, uint64_t 
     return b;
 }
 
-static struct emu_block *find_block(struct emu_cpu *c)
+static struct emu_block *lookup_block(struct emu_cpu *c, uint64_t lin, uint8_t mode);
+
+/* The block at CS:RIP.  `prev` (the block that just ran, or NULL) is
+ * asked first: its chain slots remember where it went before. */
+static struct emu_block *find_block(struct emu_cpu *c, struct emu_block *prev)
 {
     check_fetch(c);
     uint64_t lin = cs_lin(c);
+    uint8_t mode = mode_key(c);
+    uint64_t gen = c->tlb.gen;
+    if (prev) {
+        for (unsigned k = 0; k < 2; k++) {
+            struct emu_chain *ch = &prev->chain[k];
+            if (ch->lin == lin && ch->gen == gen && ch->to->valid && ch->to->mode == mode) {
+                c->st.chain_hits++;
+                return ch->to;
+            }
+        }
+    }
+    struct emu_block *b = lookup_block(c, lin, mode);
+    if (prev && b->cached) {
+        struct emu_chain *ch = &prev->chain[prev->chain_next];
+        prev->chain_next ^= 1;
+        *ch = (struct emu_chain){ .lin = lin, .gen = c->tlb.gen, .to = b };
+    }
+    return b;
+}
+
+static struct emu_block *lookup_block(struct emu_cpu *c, uint64_t lin, uint8_t mode)
+{
     struct tlb_entry *e = tlb_slot(&c->tlb, lin);
     uint64_t pa;
     if (likely(e->tag_read == (lin & ~0xFFFull) && !e->nx))
         pa = e->phys | (lin & 0xFFF);
     else
         pa = xlate(c, lin, PG_ERR_I, false);
-    uint8_t mode = mode_key(c);
     struct emu_cache *k = cache(c);
     for (int32_t i = k->hash[hash_of(pa, mode)]; i >= 0; i = k->blocks[i].hnext) {
         struct emu_block *b = &k->blocks[i];
@@ -505,8 +546,25 @@ static void apply_map_change(struct emu_cpu *c)
     cache_flush(c);
 }
 
+/* Instructions of the current block that completed before a fault at
+ * c->rip (the loop counts per block, not per instruction). */
+static unsigned insns_before_fault(const struct emu_cpu *c)
+{
+    const struct emu_block *b = c->cur_block;
+    if (!b)
+        return 0;
+    uint64_t rip = c->blk_rip;
+    for (unsigned j = 0; j < b->n; j++) {
+        if (rip == c->rip)
+            return j;
+        rip = (rip + b->insns[j].len) & c->ip_mask;
+    }
+    return 0;
+}
+
 static enum emu_exit run_blocks(struct emu_cpu *c, uint64_t target)
 {
+    struct emu_block *prev = NULL;
     while (c->st.insns < target) {
         if (unlikely(c->map_gen != c->seen_map_gen))
             apply_map_change(c);
@@ -520,20 +578,24 @@ static enum emu_exit run_blocks(struct emu_cpu *c, uint64_t target)
         if ((c->eflags & F_IF) && !shadow && c->env.intr_line &&
             atomic_load_explicit(c->env.intr_line, memory_order_relaxed))
             return EMU_IRQ_CHECK;
-        struct emu_block *b = find_block(c);
-        unsigned n = shadow ? 1 : b->n;
+        struct emu_block *b = find_block(c, prev);
+        unsigned n = shadow ? 1 : b->nexec;
         c->intr_shadow = false;
         c->cur_block = b;
+        c->blk_rip = c->rip;
         c->st.blocks_run++;
-        const struct emu_insn *in = b->insns;
-        for (unsigned j = 0; j < n; j++, in++) {
+        const struct emu_insn *in = b->insns, *end = in + n;
+        while (in < end) {
             in->fn(c, in);
-            c->st.insns++;
+            in++;
             if (unlikely(c->stop_block)) {
                 c->stop_block = false;
                 break;
             }
         }
+        /* all slots ran: b->n instructions (a fused last slot is two) */
+        c->st.insns += in == b->insns + b->nexec ? b->n : (uint64_t)(in - b->insns);
+        prev = b->cached ? b : NULL;
     }
     return EMU_BUDGET;
 }
@@ -550,6 +612,7 @@ enum emu_exit emu_run(struct emu_cpu *c, uint64_t budget)
     for (;;) {
         if (sigsetjmp(c->jb, 0) == 0)
             return run_blocks(c, target);
+        c->st.insns += insns_before_fault(c);
         c->stop_block = false;
         c->cur_block = NULL;
         c->delivering = -1;

@@ -177,6 +177,13 @@ static void def64(struct emu_insn *i, unsigned mode)
         i->opsz = 8;
 }
 
+/* The handler of an operand size 1, 2, 4 or 8 (`other` for anything else). */
+static emu_handler sized(unsigned size, emu_handler h1, emu_handler h2, emu_handler h4,
+                         emu_handler h8, emu_handler other)
+{
+    return size == 1 ? h1 : size == 2 ? h2 : size == 4 ? h4 : size == 8 ? h8 : other;
+}
+
 /* Handler for a Capstone id; sub/flags filled in.  NULL: not ours. */
 static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t *b, unsigned mode)
 {
@@ -207,19 +214,28 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
             if (i->op[1].kind == OPK_IMM)
                 return h_alu_ri64;
         }
+        if (i->op[0].kind == OPK_REG && i->op[1].kind == OPK_MEM &&
+            i->op[0].size == i->op[1].size && (i->op[0].size == 4 || i->op[0].size == 8))
+            return i->op[0].size == 4 ? h_alu_rm32 : h_alu_rm64;
         return h_alu;
     case X86_INS_TEST: return h_test;
-    case X86_INS_INC: i->sub = 0; return h_incdec;
-    case X86_INS_DEC: i->sub = 1; return h_incdec;
+    case X86_INS_INC: case X86_INS_DEC:
+        i->sub = id == X86_INS_DEC;
+        if (i->nops == 1 && i->op[0].kind == OPK_REG && i->op[0].size >= 4)
+            return h_incdec_r;
+        return h_incdec;
     case X86_INS_NEG: return h_neg;
     case X86_INS_NOT: return h_not;
     case X86_INS_ROL: i->sub = SH_ROL; return h_shift;
     case X86_INS_ROR: i->sub = SH_ROR; return h_shift;
     case X86_INS_RCL: i->sub = SH_RCL; return h_shift;
     case X86_INS_RCR: i->sub = SH_RCR; return h_shift;
-    case X86_INS_SHL: case X86_INS_SAL: i->sub = SH_SHL; return h_shift;
-    case X86_INS_SHR: i->sub = SH_SHR; return h_shift;
-    case X86_INS_SAR: i->sub = SH_SAR; return h_shift;
+    case X86_INS_SHL: case X86_INS_SAL: case X86_INS_SHR: case X86_INS_SAR:
+        i->sub = id == X86_INS_SHR ? SH_SHR : id == X86_INS_SAR ? SH_SAR : SH_SHL;
+        if (i->nops == 2 && i->op[0].kind == OPK_REG && i->op[0].size >= 4 &&
+            i->op[1].kind == OPK_IMM)
+            return h_shift_ri;
+        return h_shift;
     case X86_INS_SHLD: i->sub = 0; return i->nops == 3 ? h_shxd : NULL;
     case X86_INS_SHRD: i->sub = 1; return i->nops == 3 ? h_shxd : NULL;
     case X86_INS_MUL: i->sub = 0; return h_mul1;
@@ -243,15 +259,27 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
         if (i->op[1].kind == OPK_DR) { i->sub = 1; return h_mov_dr; }
         if (i->op[0].kind == OPK_REG && i->op[1].kind == OPK_REG && i->op[0].size == 4)
             return h_mov_rr32;
-        if (i->op[0].kind == OPK_REG && i->op[1].kind == OPK_MEM)
-            return h_mov_load;
-        if (i->op[0].kind == OPK_MEM && i->op[1].kind != OPK_MEM)
-            return h_mov_store;
+        if (i->op[0].kind == OPK_REG && i->op[1].kind == OPK_MEM &&
+            i->op[0].size == i->op[1].size)
+            return sized(i->op[0].size, h_mov_load1, h_mov_load2, h_mov_load4, h_mov_load8,
+                         h_mov_load);
+        if (i->op[0].kind == OPK_MEM && (i->op[1].kind == OPK_REG || i->op[1].kind == OPK_IMM) &&
+            (i->op[1].kind == OPK_IMM || i->op[0].size == i->op[1].size))
+            return sized(i->op[0].size, h_mov_store1, h_mov_store2, h_mov_store4, h_mov_store8,
+                         h_mov_store);
         return h_mov;
     case X86_INS_MOVABS: return i->nops == 2 ? h_mov : NULL;
     case X86_INS_MOVNTI: return i->nops == 2 && i->op[0].kind == OPK_MEM ? h_mov_store : NULL;
-    case X86_INS_MOVZX: i->sub = 0; return h_movx;
-    case X86_INS_MOVSX: case X86_INS_MOVSXD: i->sub = 1; return h_movx;
+    case X86_INS_MOVZX: case X86_INS_MOVSX: case X86_INS_MOVSXD:
+        i->sub = id != X86_INS_MOVZX;
+        if (i->nops == 2 && i->op[0].kind == OPK_REG && i->op[1].kind == OPK_MEM) {
+            unsigned ss = i->op[1].size;
+            if (!i->sub && (ss == 1 || ss == 2))
+                return ss == 1 ? h_movzx_load1 : h_movzx_load2;
+            if (i->sub && (ss == 1 || ss == 2 || ss == 4))
+                return ss == 1 ? h_movsx_load1 : ss == 2 ? h_movsx_load2 : h_movsx_load4;
+        }
+        return h_movx;
     case X86_INS_LEA: return i->op[1].kind == OPK_MEM ? h_lea : NULL;
     case X86_INS_XCHG: return h_xchg;
     case X86_INS_XADD: return h_xadd;
@@ -588,6 +616,28 @@ unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, u
     if (fn == h_unimpl || fn == h_ud)
         i->ends = 1;
     return i->len;
+}
+
+unsigned emu_fuse_tail(struct emu_insn *in, unsigned n)
+{
+    if (n < 2 || in[n - 1].fn != h_jcc)
+        return n;
+    struct emu_insn *p = &in[n - 2];
+    emu_handler f = p->fn;
+    emu_handler fused = f == h_alu_rr32 ? h_alu_rr32_jcc
+                      : f == h_alu_ri32 ? h_alu_ri32_jcc
+                      : f == h_alu_rr64 ? h_alu_rr64_jcc
+                      : f == h_alu_ri64 ? h_alu_ri64_jcc
+                      : f == h_alu_rm32 ? h_alu_rm32_jcc     /* memory only read */
+                      : f == h_alu_rm64 ? h_alu_rm64_jcc
+                      : f == h_alu && p->sub == ALU_CMP ? h_cmp_jcc  /* CMP never writes */
+                      : f == h_test ? h_test_jcc
+                      : f == h_incdec_r ? h_incdec_r_jcc
+                      : NULL;
+    if (!fused || p->ends)
+        return n;
+    p->fn = fused;
+    return n - 1;
 }
 
 bool emu_insn_ends_block(const struct emu_insn *i)

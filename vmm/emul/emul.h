@@ -48,6 +48,27 @@
  * outside RAM/ROM, runs from a one-instruction scratch block that is not
  * cached.
  *
+ * Chains.  Each cached block remembers its last two successors as
+ * (linear CS:RIP, block, TLB generation).  The next block is taken from
+ * there when the linear address matches, the generation is current and
+ * the target is still valid and of the same mode; otherwise the TLB +
+ * hash lookup runs and refills a slot.  The soft TLB's generation is
+ * bumped by every TLB flush (CR3/CR0/CR4 writes, INVLPG, a CPL 3 <->
+ * 0-2 switch, EFER) and by every cache flush, so a chain never outlives
+ * the translation or the arena it was made under; SMC invalidation
+ * clears the target's valid bit.  The CS limit / canonical check still
+ * runs per block.  Instructions are counted per block (a fault adds the
+ * ones before it), interrupts are still checked between blocks only.
+ *
+ * Fast forms.  The decoder picks operand-size-specialised handlers for
+ * the hottest instructions (MOV load/store, MOVZX/MOVSX from memory,
+ * INC/DEC and SHL/SHR/SAR-by-immediate of a register, ALU reg/reg and
+ * reg/imm), and fuses a block's closing CMP/TEST/DEC/ALU-register + Jcc
+ * into one slot (the pair's handler runs both; the block's `nexec` is
+ * then n - 1 while it still counts n instructions).  Jcc/SETcc/CMOVcc
+ * evaluate conditions after CMP/SUB/logic ops inline from the lazy-flag
+ * record (emu_cond_fast); the rest goes through emu_cond.
+ *
  * Invalidation.  Each RAM page has a "holds decoded code" byte.  A page
  * that gets code loses its soft-TLB write permission, so every guest
  * write to it takes the slow path, which invalidates exactly the blocks
@@ -173,11 +194,22 @@ struct emu_insn {
     uint8_t op0;            /* first opcode byte (after 0F if two-byte) */
     uint8_t ends;           /* the block ends after this instruction */
     uint16_t id;            /* Capstone instruction id, for diagnostics */
-    struct emu_operand op[3];
+    /* x87/MMX/SSE instructions (h_fpu) use op[0] only, for their memory
+     * operand: the FPU library's decoded form shares the space of op[1..2],
+     * which keeps every decoded instruction 24 bytes smaller (88, was 112)
+     * for the block loop's cache footprint. */
+    union {
+        struct emu_operand op[3];
+        struct {
+            struct emu_operand fpu_mem_op_;     /* = op[0] */
+            struct fpu_glue_insn fg;
+        };
+    };
     uint64_t imm;           /* immediate (masked) / branch displacement (sign-extended) */
     uint32_t imm2;          /* far segment / ENTER level */
-    struct fpu_glue_insn fg; /* x87/MMX/SSE instructions: the FPU library's decoded form */
 };
+_Static_assert(sizeof(struct fpu_glue_insn) <= 2 * sizeof(struct emu_operand),
+               "the FPU glue form must fit in op[1..2]");
 #define EMU_REP 1
 #define EMU_REPNE 2
 
@@ -212,7 +244,7 @@ struct emu_stats {
     uint64_t insns, blocks_run, blocks_decoded, insns_decoded, cache_hits, cache_misses,
         cache_flushes, smc_invalidations, exceptions, interrupts, v86_entries,
         task_switches,
-        uncached_insns, unimplemented;
+        uncached_insns, unimplemented, chain_hits;
 };
 
 struct emu_cpu {
@@ -265,6 +297,7 @@ struct emu_cpu {
     void *cache;                      /* struct emu_cache (decode.c / block cache) */
     uint64_t map_gen, seen_map_gen;   /* memory map changes to apply */
     struct emu_block *cur_block;
+    uint64_t blk_rip;                 /* RIP the current block started at */
     bool cur_block_dead;
     struct emu_stats st;
     char unimpl_msg[128];

@@ -9,6 +9,9 @@
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+/* The memory fast paths must melt into each handler (their size argument
+ * is a constant there); GCC otherwise outlines them in the big handlers. */
+#define EMU_INLINE static inline __attribute__((always_inline))
 
 enum { ES_ = 0, CS_ = 1, SS_ = 2, DS_ = 3, FS_ = 4, GS_ = 5 };
 enum { EAX_, ECX_, EDX_, EBX_, ESP_, EBP_, ESI_, EDI_ };
@@ -48,7 +51,7 @@ _Noreturn void emu_seg_fault(struct emu_cpu *c, int seg);
 uint64_t emu_sys_read(struct emu_cpu *c, uint64_t lin, unsigned size);
 void emu_sys_write(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t val);
 
-static inline uint64_t ld_host(const uint8_t *p, unsigned size)
+EMU_INLINE uint64_t ld_host(const uint8_t *p, unsigned size)
 {
     if (size == 1)
         return *p;
@@ -67,7 +70,7 @@ static inline uint64_t ld_host(const uint8_t *p, unsigned size)
     return v;
 }
 
-static inline void st_host(uint8_t *p, unsigned size, uint64_t v)
+EMU_INLINE void st_host(uint8_t *p, unsigned size, uint64_t v)
 {
     if (size == 1) {
         *p = (uint8_t)v;
@@ -82,7 +85,7 @@ static inline void st_host(uint8_t *p, unsigned size, uint64_t v)
     }
 }
 
-static inline uint64_t lin_read(struct emu_cpu *c, uint64_t lin, unsigned size)
+EMU_INLINE uint64_t lin_read(struct emu_cpu *c, uint64_t lin, unsigned size)
 {
     struct tlb_entry *e = tlb_slot(&c->tlb, lin);
     if (likely(e->tag_read == (lin & ~0xFFFull) && (lin & 0xFFF) <= 4096 - size))
@@ -90,7 +93,7 @@ static inline uint64_t lin_read(struct emu_cpu *c, uint64_t lin, unsigned size)
     return emu_lin_read_slow(c, lin, size, 0);
 }
 
-static inline void lin_write(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t v)
+EMU_INLINE void lin_write(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t v)
 {
     struct tlb_entry *e = tlb_slot(&c->tlb, lin);
     if (likely(e->tag_write == (lin & ~0xFFFull) && (lin & 0xFFF) <= 4096 - size)) {
@@ -107,7 +110,7 @@ static inline bool canonical(uint64_t a)
 
 /* Segment:offset -> linear.  64-bit mode: no limits, only FS/GS have a
  * base, and the address must be canonical (#SS for stack accesses). */
-static inline uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, unsigned size,
+EMU_INLINE uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, unsigned size,
                                bool write)
 {
     const struct emu_seg *s = &c->seg[seg];
@@ -123,12 +126,12 @@ static inline uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, unsigne
     return (uint32_t)(s->base + o);
 }
 
-static inline uint64_t rd_mem(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
+EMU_INLINE uint64_t rd_mem(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 {
     return lin_read(c, seg_lin(c, seg, off, size, false), size);
 }
 
-static inline void wr_mem(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t v)
+EMU_INLINE void wr_mem(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t v)
 {
     lin_write(c, seg_lin(c, seg, off, size, true), size, v);
 }
@@ -139,7 +142,7 @@ static inline uint64_t size_mask(unsigned size)
     return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
 }
 
-static inline uint64_t get_reg(const struct emu_cpu *c, unsigned reg, unsigned size)
+EMU_INLINE uint64_t get_reg(const struct emu_cpu *c, unsigned reg, unsigned size)
 {
     if (size == 8)
         return c->r[reg];
@@ -151,7 +154,7 @@ static inline uint64_t get_reg(const struct emu_cpu *c, unsigned reg, unsigned s
 }
 
 /* 32-bit writes zero-extend (64-bit mode rule; harmless elsewhere). */
-static inline void set_reg(struct emu_cpu *c, unsigned reg, unsigned size, uint64_t v)
+EMU_INLINE void set_reg(struct emu_cpu *c, unsigned reg, unsigned size, uint64_t v)
 {
     if (size == 8)
         c->r[reg] = v;
@@ -182,6 +185,46 @@ bool emu_of(const struct emu_cpu *c);
 bool emu_pf(const struct emu_cpu *c);
 bool emu_af(const struct emu_cpu *c);
 bool emu_cond(const struct emu_cpu *c, unsigned cc);
+
+/* Condition cc with the common lazy cases inline: after CMP/SUB the
+ * unsigned and signed orders come straight from the operands, after
+ * TEST/AND/OR/XOR from the result (CF = OF = 0), ZF from the result of
+ * any recorded op (DEC/JNZ loops); the rest goes to emu_cond.  The
+ * operands are compared shifted to the top of 64 bits, so whatever the
+ * handlers left above the operand size does not matter. */
+EMU_INLINE bool emu_cond_fast(const struct emu_cpu *c, unsigned cc)
+{
+    unsigned op = c->lf.op;
+    if (op != LF_SUB && op != LF_LOGIC) {
+        if (op == LF_NONE || (cc >> 1) != 2)
+            return emu_cond(c, cc);
+    }
+    unsigned sh = 64 - c->lf.size * 8u;
+    uint64_t r = c->lf.res << sh;
+    bool v;
+    if (op == LF_LOGIC) {                               /* CF = OF = 0 */
+        switch (cc >> 1) {
+        case 0: case 1: v = false; break;               /* O, B */
+        case 2: case 3: v = r == 0; break;              /* Z, BE */
+        case 4: case 6: v = (int64_t)r < 0; break;      /* S, L */
+        case 7: v = r == 0 || (int64_t)r < 0; break;    /* LE */
+        default: return emu_cond(c, cc);                /* P */
+        }
+        return v ^ (cc & 1);
+    }
+    uint64_t a = c->lf.a << sh, b = c->lf.b << sh;
+    switch (cc >> 1) {
+    case 1: v = a < b; break;                           /* B */
+    case 2: v = r == 0; break;                          /* Z (any recorded op) */
+    case 3: v = a <= b; break;                          /* BE */
+    case 4: v = (int64_t)r < 0; break;                  /* S */
+    case 6: v = (int64_t)a < (int64_t)b; break;         /* L */
+    case 7: v = (int64_t)a <= (int64_t)b; break;        /* LE */
+    default: return emu_cond(c, cc);                    /* O, P */
+    }
+    return v ^ (cc & 1);
+}
+
 /* Folds lazy flags into c->eflags (lf.op becomes LF_NONE). */
 void emu_flags_fold(struct emu_cpu *c);
 /* Writes EFLAGS as POPF/IRET do, with the mask of bits allowed to change. */
@@ -277,6 +320,9 @@ void emu_decoder_free(struct emu_decoder *d);
  * undecodable (the insn then raises #UD). */
 unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, uint64_t eip,
                     unsigned mode, struct emu_insn *out);
+/* Fuses a block's closing compare + Jcc into one dispatch (emu_insn n-2
+ * gets a pair handler).  Returns how many slots the block loop runs. */
+unsigned emu_fuse_tail(struct emu_insn *insns, unsigned n);
 /* Ends a block after this instruction? */
 bool emu_insn_ends_block(const struct emu_insn *i);
 

@@ -23,7 +23,7 @@ static inline uint64_t ea_i(const struct emu_cpu *c, const struct emu_operand *o
 }
 #define ea(c, o, adsz) ea_i((c), (o), (adsz), i->len)
 
-static inline uint64_t rd_op(struct emu_cpu *c, const struct emu_insn *i, unsigned k)
+EMU_INLINE uint64_t rd_op(struct emu_cpu *c, const struct emu_insn *i, unsigned k)
 {
     const struct emu_operand *o = &i->op[k];
     switch (o->kind) {
@@ -53,6 +53,7 @@ static inline uint64_t rmw_read(struct emu_cpu *c, const struct emu_insn *i, str
     const struct emu_operand *o = &i->op[0];
     if (o->kind == OPK_REG) {
         w->mem = false;
+        w->lin = 0;         /* never used; keeps -O3's uninitialised-use analysis quiet */
         return get_reg(c, o->reg, o->size);
     }
     w->mem = true;
@@ -109,7 +110,7 @@ static inline uint64_t sext(uint64_t v, unsigned size)
          : size == 4 ? (uint64_t)(int64_t)(int32_t)v : v;
 }
 
-static void set_szp(struct emu_cpu *c, uint64_t res, unsigned sz, bool cf, bool of, bool af)
+EMU_INLINE void set_szp(struct emu_cpu *c, uint64_t res, unsigned sz, bool cf, bool of, bool af)
 {
     /* All six arithmetic flags are replaced and the other EFLAGS bits are
      * authoritative in c->eflags even while lazy flags are pending, so the
@@ -207,6 +208,21 @@ H(h_alu_rr64)
     c->rip += i->len;
 }
 
+/* ALU reg, [mem] of 32/64 bits: the source is only read, the
+ * destination is a register (CMP leaves it). */
+#define ALU_RM(name, sz)                                                                \
+    H(name)                                                                             \
+    {                                                                                   \
+        uint64_t b = rd_mem(c, i->op[1].seg, ea(c, &i->op[1], i->adsz), sz);            \
+        uint64_t a = sz == 8 ? c->r[i->op[0].reg] : (uint32_t)c->r[i->op[0].reg];       \
+        uint64_t r = alu(c, i->sub, sz, a, b);                                          \
+        if (i->sub != ALU_CMP)                                                          \
+            c->r[i->op[0].reg] = r;                                                     \
+        next(c, i);                                                                     \
+    }
+ALU_RM(h_alu_rm32, 4)
+ALU_RM(h_alu_rm64, 8)
+
 H(h_alu_ri64)
 {
     uint64_t a = c->r[i->op[0].reg], b = (uint64_t)i->op[1].disp;
@@ -276,7 +292,10 @@ H(h_shift)
         return;
     }
     bool cf, of;
-    emu_flags_fold(c);
+    /* Rotates keep SF/ZF/AF/PF, so pending lazy flags are folded first;
+     * SHL/SHR/SAR replace all six (set_szp) and skip that work. */
+    if (i->sub <= SH_RCR)
+        emu_flags_fold(c);
     switch (i->sub) {
     case SH_ROL: {
         unsigned k = n % bits;
@@ -342,6 +361,37 @@ H(h_shift)
     }
     }
     rmw_write(c, i, &w, r);
+    set_szp(c, r, sz, cf, of, false);
+    next(c, i);
+}
+
+/* SHL/SHR/SAR of a 32/64-bit register by an immediate (the decoder's
+ * pick for those): same results and flags as h_shift. */
+H(h_shift_ri)
+{
+    unsigned sz = i->op[0].size, bits = sz * 8, reg = i->op[0].reg;
+    unsigned n = (unsigned)i->op[1].disp & (sz == 8 ? 0x3F : 0x1F);
+    if (n == 0) {
+        next(c, i);
+        return;
+    }
+    uint64_t m = size_mask(sz), a = c->r[reg] & m, r;
+    bool cf, of;
+    if (i->sub == SH_SHL) {
+        r = (a << n) & m;
+        cf = (a >> (bits - n)) & 1;
+        of = ((r >> (bits - 1)) & 1) ^ cf;
+    } else if (i->sub == SH_SHR) {
+        r = a >> n;
+        cf = (a >> (n - 1)) & 1;
+        of = (a >> (bits - 1)) & 1;
+    } else {
+        int64_t v = sz == 8 ? (int64_t)a : (int64_t)(int32_t)a;
+        r = (uint64_t)(v >> n) & m;
+        cf = (v >> (n - 1)) & 1;
+        of = false;
+    }
+    c->r[reg] = r;
     set_szp(c, r, sz, cf, of, false);
     next(c, i);
 }
@@ -481,6 +531,54 @@ H(h_mov_load)   /* mov reg, [mem] */
     set_reg(c, i->op[0].reg, i->op[0].size,
             rd_mem(c, i->op[1].seg, ea(c, &i->op[1], i->adsz), i->op[1].size));
     next(c, i);
+}
+
+/* Size-specialised forms of the hottest memory moves (the decoder picks
+ * them): with the size a constant, the register and host-memory
+ * accessors reduce to single moves. */
+#define MOV_LOAD(sz)                                                                    \
+    H(h_mov_load##sz)                                                                   \
+    {                                                                                   \
+        set_reg(c, i->op[0].reg, sz, rd_mem(c, i->op[1].seg, ea(c, &i->op[1], i->adsz), sz)); \
+        next(c, i);                                                                     \
+    }
+#define MOV_STORE(sz)                                                                   \
+    H(h_mov_store##sz)                                                                  \
+    {                                                                                   \
+        const struct emu_operand *o = &i->op[1];                                        \
+        uint64_t v = o->kind == OPK_REG ? get_reg(c, o->reg, sz) : (uint64_t)o->disp;   \
+        wr_mem(c, i->op[0].seg, ea(c, &i->op[0], i->adsz), sz, v);                      \
+        next(c, i);                                                                     \
+    }
+/* MOVZX/MOVSX from memory: source size ssz, any destination size. */
+#define MOVX_LOAD(name, ssz, ext)                                                       \
+    H(name)                                                                             \
+    {                                                                                   \
+        uint64_t v = rd_mem(c, i->op[1].seg, ea(c, &i->op[1], i->adsz), ssz);           \
+        set_reg(c, i->op[0].reg, i->op[0].size, ext);                                   \
+        next(c, i);                                                                     \
+    }
+MOV_LOAD(1) MOV_LOAD(2) MOV_LOAD(4) MOV_LOAD(8)
+MOV_STORE(1) MOV_STORE(2) MOV_STORE(4) MOV_STORE(8)
+MOVX_LOAD(h_movzx_load1, 1, v)
+MOVX_LOAD(h_movzx_load2, 2, v)
+MOVX_LOAD(h_movsx_load1, 1, (uint64_t)(int64_t)(int8_t)v)
+MOVX_LOAD(h_movsx_load2, 2, (uint64_t)(int64_t)(int16_t)v)
+MOVX_LOAD(h_movsx_load4, 4, (uint64_t)(int64_t)(int32_t)v)
+
+/* INC/DEC of a 32/64-bit register. */
+H(h_incdec_r)
+{
+    unsigned sz = i->op[0].size, reg = i->op[0].reg;
+    uint64_t a = sz == 8 ? c->r[reg] : (uint32_t)c->r[reg];
+    if (c->lf.op != LF_NONE && c->lf.op != LF_INC && c->lf.op != LF_DEC) {
+        bool cf = emu_cf(c);
+        c->eflags = (c->eflags & ~F_CF) | (cf ? F_CF : 0);
+    }
+    uint64_t r = (i->sub ? a - 1 : a + 1) & size_mask(sz);
+    c->r[reg] = r;
+    set_lf(c, i->sub ? LF_DEC : LF_INC, sz, r, a, 1);
+    c->rip += i->len;
 }
 
 H(h_mov_store)  /* mov [mem], reg/imm */
@@ -777,13 +875,32 @@ H(h_leave)
 
 H(h_jmp) { jump_to(c, i, next_eip(c, i) + i->imm); }
 
-H(h_jcc)
+static inline void jcc_exec(struct emu_cpu *c, const struct emu_insn *i)
 {
-    if (emu_cond(c, i->sub))
+    if (emu_cond_fast(c, i->sub))
         jump_to(c, i, next_eip(c, i) + i->imm);
     else
         next(c, i);
 }
+
+H(h_jcc) { jcc_exec(c, i); }
+
+/* Compare-and-branch pairs: the decoder puts one of these on the
+ * instruction before a block-ending Jcc (i + 1, still in the block) when
+ * that instruction cannot write memory, and the block loop then stops one
+ * slot early.  One dispatch instead of two; the first instruction has
+ * committed RIP before the Jcc runs, so a fault in either reports the
+ * right instruction. */
+#define FUSED_JCC(name, first) H(name) { first(c, i); jcc_exec(c, i + 1); }
+FUSED_JCC(h_alu_rr32_jcc, h_alu_rr32)
+FUSED_JCC(h_alu_ri32_jcc, h_alu_ri32)
+FUSED_JCC(h_alu_rr64_jcc, h_alu_rr64)
+FUSED_JCC(h_alu_ri64_jcc, h_alu_ri64)
+FUSED_JCC(h_alu_rm32_jcc, h_alu_rm32)
+FUSED_JCC(h_alu_rm64_jcc, h_alu_rm64)
+FUSED_JCC(h_cmp_jcc, h_alu)
+FUSED_JCC(h_test_jcc, h_test)
+FUSED_JCC(h_incdec_r_jcc, h_incdec_r)
 
 H(h_jmp_ind) { jump_to(c, i, rd_op(c, i, 0)); }
 
@@ -883,12 +1000,12 @@ H(h_bound)
     next(c, i);
 }
 
-H(h_setcc) { wr_op(c, i, 0, emu_cond(c, i->sub)); next(c, i); }
+H(h_setcc) { wr_op(c, i, 0, emu_cond_fast(c, i->sub)); next(c, i); }
 
 H(h_cmovcc)
 {
     uint64_t v = rd_op(c, i, 1);    /* the source is read (and may fault) either way */
-    if (emu_cond(c, i->sub))
+    if (emu_cond_fast(c, i->sub))
         set_reg(c, i->op[0].reg, i->op[0].size, v);
     else if (i->op[0].size == 4)
         c->r[i->op[0].reg] = (uint32_t)c->r[i->op[0].reg];   /* zero-extends either way */

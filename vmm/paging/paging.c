@@ -192,6 +192,7 @@ int pg_walk(const struct pg_regs *r, const struct pg_phys *mem, uint64_t lin, un
 void tlb_flush_all(struct soft_tlb *t, bool keep_global)
 {
     t->flushes++;
+    t->gen++;
     for (unsigned i = 0; i < TLB_SIZE; i++) {
         struct tlb_entry *e = &t->e[i];
         if (keep_global && e->global && !(e->tag_read & TLB_INVALID))
@@ -205,6 +206,7 @@ void tlb_flush_all(struct soft_tlb *t, bool keep_global)
 void tlb_flush_page(struct soft_tlb *t, uint64_t lin)
 {
     struct tlb_entry *e = tlb_slot(t, lin);
+    t->gen++;
     if (e->tag_read == (lin & ~0xFFFull) || e->tag_write == (lin & ~0xFFFull)) {
         e->tag_read = e->tag_write = TLB_INVALID;
         e->global = false;

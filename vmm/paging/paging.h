@@ -66,7 +66,7 @@ int pg_walk(const struct pg_regs *r, const struct pg_phys *mem, uint64_t lin, un
             struct pg_result *res, uint32_t *err);
 
 /* ---- soft TLB ---- */
-#define TLB_BITS 8
+#define TLB_BITS 10      /* 1024 entries: the kernel decompressor's window misses 256 */
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID 1u      /* a tag with bit 0 set never matches a page address */
 
@@ -82,6 +82,10 @@ struct tlb_entry {
 struct soft_tlb {
     struct tlb_entry e[TLB_SIZE];
     uint64_t flushes, fills;
+    /* Bumped by every flush (whole or one page): whatever caches a
+     * linear -> physical translation outside the TLB (the emulator's
+     * block chains) is valid only within one generation. */
+    uint64_t gen;
 };
 
 static inline struct tlb_entry *tlb_slot(struct soft_tlb *t, uint64_t lin)

@@ -1,0 +1,275 @@
+/* The emulator's fast paths against their slow references: inline
+ * condition evaluation vs emu_cond, block chains vs INVLPG and
+ * self-modifying code, per-block instruction counting across a fault. */
+#include <CUnit/CUnit.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../vmm/emul/emul_int.h"
+
+static uint8_t bios[64 * 1024];
+struct fx { struct guest_mem mem; struct emu_cpu cpu; };
+
+static void pio(void *o, uint16_t p, unsigned s, bool w, uint32_t *v)
+{
+    (void)o; (void)p; (void)s;
+    if (!w)
+        *v = 0xFF;
+}
+
+static void mmio(void *o, uint64_t a, unsigned s, bool w, uint64_t *v)
+{
+    (void)o; (void)a; (void)s;
+    if (!w)
+        *v = ~0ull;
+}
+
+static void put(struct fx *f, uint32_t at, const void *b, size_t n) { memcpy(f->mem.ram + at, b, n); }
+
+static void put32(struct fx *f, uint32_t at, uint32_t v) { memcpy(f->mem.ram + at, &v, 4); }
+
+/* Flat 32-bit protected mode at CPL0, optionally with 2-level paging
+ * (page directory 0x10000, one page table 0x11000 identity-mapping 4 MiB). */
+static void setup(struct fx *f, bool pm32, bool paging)
+{
+    CU_ASSERT_FATAL(mem_init(&f->mem, 4 * MiB, bios, sizeof(bios)) == 0);
+    struct emu_env env = { .pio = pio, .mmio = mmio };
+    CU_ASSERT_FATAL(emu_init(&f->cpu, &f->mem, &env) == 0);
+    struct x86_state s;
+    x86_reset_state(&s);
+    for (int k = 0; k < X86_NSREG; k++)
+        s.seg[k].base = 0, s.seg[k].selector = 0;
+    if (pm32) {
+        s.cr0 |= 1;
+        for (int k = 0; k < X86_NSREG; k++)
+            s.seg[k] = (struct x86_seg){ .limit = 0xFFFFFFFF, .selector = 0x10, .type = 3,
+                                         .present = true, .s = true, .db = true, .g = true };
+        s.seg[X86_CS].type = 0xB;
+        s.seg[X86_CS].selector = 0x08;
+    }
+    if (paging) {
+        put32(f, 0x10000, 0x11000 | 3);
+        for (uint32_t p = 0; p < 1024; p++)
+            put32(f, 0x11000 + 4 * p, (p << 12) | 3);
+        s.cr0 |= PG_CR0_PG;
+        s.cr3 = 0x10000;
+    }
+    s.rip = 0x1000;
+    s.gpr[X86_RSP] = 0x8000;
+    emu_reset(&f->cpu, &s);
+}
+
+static void done(struct fx *f)
+{
+    emu_fini(&f->cpu);
+    mem_destroy(&f->mem);
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* Operands that hit the interesting edges (0, 1, sign bits, all ones). */
+static uint64_t operand(uint64_t *x, unsigned size)
+{
+    static const uint64_t edge[] = { 0, 1, 2, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF,
+                                     0x7FFFFFFF, 0x80000000u, 0xFFFFFFFFu,
+                                     0x7FFFFFFFFFFFFFFFull, 0x8000000000000000ull, ~0ull };
+    uint64_t v = rnd(x) % 3 ? rnd(x) : edge[rnd(x) % (sizeof(edge) / sizeof(edge[0]))];
+    return v & size_mask(size);
+}
+
+/* emu_cond_fast must agree with emu_cond for every condition after every
+ * lazy op, size and operand pair (the handlers record masked operands). */
+static void test_cond_fast(void)
+{
+    static struct emu_cpu c;
+    static const uint8_t ops[] = { LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC,
+                                   LF_DEC, LF_NEG };
+    static const unsigned sizes[] = { 1, 2, 4, 8 };
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    unsigned bad = 0, n = 0;
+    for (unsigned k = 0; k < 200000; k++) {
+        uint8_t op = ops[rnd(&x) % (sizeof(ops) / sizeof(ops[0]))];
+        unsigned sz = sizes[rnd(&x) % 4];
+        uint64_t a = operand(&x, sz), b = operand(&x, sz), m = size_mask(sz);
+        uint64_t r = op == LF_SUB ? (a - b) & m : op == LF_ADD ? (a + b) & m
+                   : op == LF_INC ? (a + 1) & m : op == LF_DEC ? (a - 1) & m : rnd(&x) & m;
+        if (op == LF_INC || op == LF_DEC)
+            b = 1;
+        memset(&c, 0, sizeof(c));
+        c.eflags = (uint32_t)rnd(&x) & (F_ARITH | F_IF);
+        c.lf.op = op;
+        c.lf.size = (uint8_t)sz;
+        c.lf.res = r;
+        c.lf.a = a;
+        c.lf.b = b;
+        for (unsigned cc = 0; cc < 16; cc++, n++)
+            if (emu_cond_fast(&c, cc) != emu_cond(&c, cc))
+                bad++;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(n, 200000u * 16);
+}
+
+/* A block remembers its successor by linear address; after INVLPG maps
+ * that page elsewhere the chain must not lead to the old code. */
+static void test_chain_invlpg(void)
+{
+    struct fx f;
+    setup(&f, true, true);
+    static const uint8_t jmp3000[] = { 0xE9, 0xFB, 0x1F, 0x00, 0x00 };     /* 0x1000: jmp 0x3000 */
+    static const uint8_t one[] = { 0xB8, 0x01, 0x00, 0x00, 0x00, 0xF4 };  /* mov eax,1; hlt */
+    static const uint8_t two[] = { 0xB8, 0x02, 0x00, 0x00, 0x00, 0xF4 };  /* mov eax,2; hlt */
+    /* 0x1200: invlpg [0x3000]; jmp 0x1000 */
+    static const uint8_t inv[] = { 0x0F, 0x01, 0x3D, 0x00, 0x30, 0x00, 0x00,
+                                   0xE9, 0xF4, 0xFD, 0xFF, 0xFF };
+    put(&f, 0x1000, jmp3000, sizeof(jmp3000));
+    put(&f, 0x3000, one, sizeof(one));
+    put(&f, 0x5000, two, sizeof(two));
+    put(&f, 0x1200, inv, sizeof(inv));
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 1);
+    /* again through the chain: still the same page */
+    f.cpu.eip = 0x1000;
+    f.cpu.halted = false;
+    f.cpu.r[EAX_] = 0;
+    uint64_t hits = f.cpu.st.chain_hits;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 1);
+    CU_ASSERT(f.cpu.st.chain_hits > hits);
+    /* remap linear 0x3000 -> physical 0x5000, INVLPG, come back through 0x1000 */
+    put32(&f, 0x11000 + 3 * 4, 0x5000 | 3);
+    f.cpu.eip = 0x1200;
+    f.cpu.halted = false;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 2);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x3006);
+    done(&f);
+}
+
+/* A chained-to block that the guest rewrites is re-decoded. */
+static void test_chain_smc(void)
+{
+    struct fx f;
+    setup(&f, true, false);
+    static const uint8_t a[] = { 0xE9, 0xFB, 0x00, 0x00, 0x00 };         /* 0x1000: jmp 0x1100 */
+    static const uint8_t b[] = { 0xB8, 0x01, 0x00, 0x00, 0x00, 0xF4 };   /* 0x1100: mov eax,1; hlt */
+    /* 0x1200: mov byte [0x1101], 5; jmp 0x1000 */
+    static const uint8_t w[] = { 0xC6, 0x05, 0x01, 0x11, 0x00, 0x00, 0x05,
+                                 0xE9, 0xF4, 0xFD, 0xFF, 0xFF };
+    put(&f, 0x1000, a, sizeof(a));
+    put(&f, 0x1100, b, sizeof(b));
+    put(&f, 0x1200, w, sizeof(w));
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 1);
+    f.cpu.eip = 0x1200;
+    f.cpu.halted = false;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 5);
+    done(&f);
+}
+
+/* Instructions are counted per block; a fault in the middle of a block
+ * still counts exactly the instructions that completed before it. */
+static void test_count_across_fault(void)
+{
+    struct fx f;
+    setup(&f, false, false);
+    /* IVT[0] -> 0000:3000: hlt.  0x1000: nop; nop; div bl (bl = 0); hlt */
+    static const uint8_t code[] = { 0x90, 0x90, 0xF6, 0xF3, 0xF4 };
+    static const uint8_t h0[] = { 0xF4 };
+    uint32_t vec = 0x3000;
+    put(&f, 0, &vec, 4);
+    put(&f, 0x3000, h0, 1);
+    put(&f, 0x1000, code, sizeof(code));
+    f.cpu.r[EBX_] = 0;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 1000), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x3001);
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 3);     /* nop, nop, hlt; the DIV faulted */
+    CU_ASSERT_EQUAL(f.cpu.st.exceptions, 1);
+    done(&f);
+}
+
+/* A block's closing DEC/CMP + Jcc run as one fused slot: results and
+ * the instruction count are those of two instructions. */
+static void test_fused_jcc(void)
+{
+    struct fx f;
+    setup(&f, true, false);
+    static const uint8_t code[] = {
+        0xB9, 0x05, 0x00, 0x00, 0x00,   /* 0x1000: mov ecx, 5 */
+        0x40,                           /* 0x1005: inc eax */
+        0x49,                           /* 0x1006: dec ecx */
+        0x75, 0xFC,                     /* 0x1007: jnz 0x1005 */
+        0x83, 0xF8, 0x05,               /* 0x1009: cmp eax, 5 */
+        0x74, 0x02,                     /* 0x100C: je 0x1010 */
+        0xF4, 0xF4,                     /* 0x100E: hlt (not taken) */
+        0xF4 };                         /* 0x1010: hlt */
+    put(&f, 0x1000, code, sizeof(code));
+    f.cpu.r[EAX_] = 0;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 1000), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 5);
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 0);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1011);
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 1 + 5 * 3 + 2 + 1);
+    CU_ASSERT_EQUAL(emu_get_eflags(&f.cpu) & F_ZF, F_ZF);   /* from the CMP */
+    done(&f);
+}
+
+/* ALU reg, [mem] fast forms: results and flags, CMP leaves the register,
+ * and a fused CMP reg,[mem] + Jcc. */
+static void test_alu_rm(void)
+{
+    struct fx f;
+    setup(&f, true, false);
+    static const uint8_t code[] = {
+        0x2B, 0x05, 0x00, 0x20, 0x00, 0x00,     /* 0x1000: sub eax, [0x2000] */
+        0x03, 0x1D, 0x04, 0x20, 0x00, 0x00,     /* 0x1006: add ebx, [0x2004] */
+        0x3B, 0x0D, 0x00, 0x20, 0x00, 0x00,     /* 0x100C: cmp ecx, [0x2000] */
+        0x74, 0x01,                             /* 0x1012: je 0x1015 */
+        0xF4,                                   /* 0x1014: hlt (not reached) */
+        0xF4 };                                 /* 0x1015: hlt */
+    put(&f, 0x1000, code, sizeof(code));
+    put32(&f, 0x2000, 7);
+    put32(&f, 0x2004, 0x80000000u);
+    f.cpu.r[EAX_] = 5;
+    f.cpu.r[EBX_] = 0x80000000u;
+    f.cpu.r[ECX_] = 7;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0xFFFFFFFEu);
+    CU_ASSERT_EQUAL(f.cpu.r[EBX_], 0);                          /* carry out dropped */
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 7);                          /* CMP writes nothing */
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1016);
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 5);
+    uint32_t fl = emu_get_eflags(&f.cpu);
+    CU_ASSERT_EQUAL(fl & (F_ZF | F_CF | F_SF | F_OF), F_ZF);   /* from CMP 7, 7 */
+    /* the flags of ADD 0x80000000 + 0x80000000: CF, OF, ZF */
+    f.cpu.eip = 0x1006;
+    f.cpu.halted = false;
+    f.cpu.r[EBX_] = 0x80000000u;
+    f.cpu.r[ECX_] = 0;                                          /* CMP 0, 7: not equal */
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1015);
+    fl = emu_get_eflags(&f.cpu);
+    CU_ASSERT_EQUAL(fl & (F_ZF | F_CF | F_SF), F_CF | F_SF);    /* 0 - 7: borrow, negative */
+    done(&f);
+}
+
+void suite_emul_perf(void)
+{
+    CU_pSuite s = CU_add_suite("emul_perf", NULL, NULL);
+    CU_add_test(s, "inline conditions agree with emu_cond", test_cond_fast);
+    CU_add_test(s, "block chain dropped by INVLPG", test_chain_invlpg);
+    CU_add_test(s, "block chain to rewritten code", test_chain_smc);
+    CU_add_test(s, "instruction count across a mid-block fault", test_count_across_fault);
+    CU_add_test(s, "fused compare + Jcc", test_fused_jcc);
+    CU_add_test(s, "ALU reg, [mem] fast forms", test_alu_rm);
+}
