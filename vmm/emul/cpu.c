@@ -579,6 +579,11 @@ static enum emu_exit run_blocks(struct emu_cpu *c, uint64_t target)
             atomic_load_explicit(c->env.intr_line, memory_order_relaxed))
             return EMU_IRQ_CHECK;
         struct emu_block *b = find_block(c, prev);
+        /* The instruction after STI / MOV SS runs alone so an interrupt is
+         * taken right after it; if it opens a fused compare + Jcc slot, it
+         * runs unfused from the scratch block instead. */
+        if (unlikely(shadow) && b->nexec == 1 && b->n == 2)
+            b = uncached_block(c, cs_lin(c));
         unsigned n = shadow ? 1 : b->nexec;
         c->intr_shadow = false;
         c->cur_block = b;
