@@ -138,10 +138,11 @@ static void test_chain_invlpg(void)
     f.cpu.eip = 0x1000;
     f.cpu.halted = false;
     f.cpu.r[EAX_] = 0;
-    uint64_t hits = f.cpu.st.chain_hits;
+    /* blocks that did not come through the hash lookup came by chain */
+    uint64_t chained = f.cpu.st.blocks_run - f.cpu.st.cache_hits - f.cpu.st.cache_misses;
     CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
     CU_ASSERT_EQUAL(f.cpu.r[EAX_], 1);
-    CU_ASSERT(f.cpu.st.chain_hits > hits);
+    CU_ASSERT(f.cpu.st.blocks_run - f.cpu.st.cache_hits - f.cpu.st.cache_misses > chained);
     /* remap linear 0x3000 -> physical 0x5000, INVLPG, come back through 0x1000 */
     put32(&f, 0x11000 + 3 * 4, 0x5000 | 3);
     f.cpu.eip = 0x1200;
@@ -263,6 +264,32 @@ static void test_alu_rm(void)
     done(&f);
 }
 
+/* STI's shadow covers exactly one instruction even when that one opens a
+ * fused compare + Jcc: a pending interrupt is taken before the Jcc. */
+static void test_shadow_fused(void)
+{
+    struct fx f;
+    setup(&f, false, false);
+    atomic_bool line = true;
+    f.cpu.env.intr_line = &line;
+    /* 0x1000: sti ; 0x1001: cmp ax, ax ; 0x1003: je 0x1010 */
+    static const uint8_t code[] = { 0xFB, 0x39, 0xC0, 0x74, 0x0B };
+    put(&f, 0x1000, code, sizeof(code));
+    /* warm the cache with the [cmp, je] block (fused) from a run without IF */
+    f.cpu.eip = 0x1001;
+    static const uint8_t hlt = 0xF4;
+    put(&f, 0x1010, &hlt, 1);
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1011);
+    f.cpu.eip = 0x1000;
+    f.cpu.halted = false;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_IRQ_CHECK);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1003);               /* after the CMP, before the JE */
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 2);      /* STI, CMP */
+    done(&f);
+}
+
 void suite_emul_perf(void)
 {
     CU_pSuite s = CU_add_suite("emul_perf", NULL, NULL);
@@ -272,4 +299,5 @@ void suite_emul_perf(void)
     CU_add_test(s, "instruction count across a mid-block fault", test_count_across_fault);
     CU_add_test(s, "fused compare + Jcc", test_fused_jcc);
     CU_add_test(s, "ALU reg, [mem] fast forms", test_alu_rm);
+    CU_add_test(s, "STI shadow before a fused compare + Jcc", test_shadow_fused);
 }

@@ -191,7 +191,7 @@ static size_t emu_info(struct machine *m, char *buf, size_t len)
                      (unsigned long long)s->insns, (unsigned long long)s->blocks_run,
                      (unsigned long long)s->blocks_decoded, (unsigned long long)s->insns_decoded,
                      lookups ? 100.0 * (double)s->cache_hits / (double)lookups : 0.0,
-                     (unsigned long long)s->chain_hits,
+                     (unsigned long long)(s->blocks_run - lookups),  /* the rest came by chain */
                      (unsigned long long)s->cache_flushes,
                      (unsigned long long)s->smc_invalidations,
                      (unsigned long long)s->uncached_insns, (unsigned long long)s->exceptions,

@@ -449,10 +449,8 @@ static struct emu_block *find_block(struct emu_cpu *c, struct emu_block *prev)
     if (prev) {
         for (unsigned k = 0; k < 2; k++) {
             struct emu_chain *ch = &prev->chain[k];
-            if (ch->lin == lin && ch->gen == gen && ch->to->valid && ch->to->mode == mode) {
-                c->st.chain_hits++;
-                return ch->to;
-            }
+            if (ch->lin == lin && ch->gen == gen && ch->to->valid && ch->to->mode == mode)
+                return ch->to;      /* counted as blocks_run - cache lookups */
         }
     }
     struct emu_block *b = lookup_block(c, lin, mode);
@@ -579,8 +577,14 @@ static enum emu_exit run_blocks(struct emu_cpu *c, uint64_t target)
             atomic_load_explicit(c->env.intr_line, memory_order_relaxed))
             return EMU_IRQ_CHECK;
         struct emu_block *b = find_block(c, prev);
+        /* The instruction after STI / MOV SS runs alone so an interrupt is
+         * taken right after it; if it opens a fused compare + Jcc slot, it
+         * runs unfused from the scratch block instead. */
+        if (unlikely(shadow) && b->nexec == 1 && b->n == 2)
+            b = uncached_block(c, cs_lin(c));
         unsigned n = shadow ? 1 : b->nexec;
-        c->intr_shadow = false;
+        if (unlikely(shadow))
+            c->intr_shadow = false;
         c->cur_block = b;
         c->blk_rip = c->rip;
         c->st.blocks_run++;

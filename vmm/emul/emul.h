@@ -243,8 +243,7 @@ enum emu_exit { EMU_BUDGET, EMU_HLT, EMU_SHUTDOWN, EMU_STOP, EMU_IRQ_CHECK };
 struct emu_stats {
     uint64_t insns, blocks_run, blocks_decoded, insns_decoded, cache_hits, cache_misses,
         cache_flushes, smc_invalidations, exceptions, interrupts, v86_entries,
-        task_switches,
-        uncached_insns, unimplemented, chain_hits;
+        task_switches, uncached_insns, unimplemented;
 };
 
 struct emu_cpu {
