@@ -107,32 +107,6 @@ LINUX_MARKER = b"MINUS1-LINUX-BOOTED"
 LINUX_RAM_MIB = 512
 
 
-def ram_mapping_rss_kib(pid, size_kib):
-    """Rss of the process's mapping of exactly size_kib (guest RAM)."""
-    rss, in_ram = 0, False
-    try:
-        with open(f"/proc/{pid}/smaps") as f:
-            for line in f:
-                if line.startswith("Size:"):
-                    in_ram = int(line.split()[1]) == size_kib
-                elif line.startswith("Rss:") and in_ram:
-                    rss = max(rss, int(line.split()[1]))
-    except OSError:
-        pass
-    return rss
-
-
-def proc_kib(pid, key):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def linux_boot(cmd, serial, limit, watch_rss=False):
     """Seconds to the marker (None if not within limit); with watch_rss,
     (VmHWM, peak of RSS minus the guest-RAM mapping's RSS) in KiB."""
@@ -144,10 +118,8 @@ def linux_boot(cmd, serial, limit, watch_rss=False):
     found, hwm, peak_other = None, 0, 0
     while time.monotonic() - t0 < limit and p.poll() is None:
         if watch_rss:
-            rss = proc_kib(p.pid, "VmRSS")
-            ram = ram_mapping_rss_kib(p.pid, LINUX_RAM_MIB * 1024)
-            peak_other = max(peak_other, rss - ram)
-            hwm = max(hwm, proc_kib(p.pid, "VmHWM"))
+            peak_other = max(peak_other, rss_minus_ram_kib(p.pid, LINUX_RAM_MIB * 1024) or 0)
+            hwm = max(hwm, proc_status_kib(p.pid, "VmHWM"))
         try:
             with open(serial, "rb") as f:
                 if LINUX_MARKER in f.read():

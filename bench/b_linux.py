@@ -12,7 +12,7 @@ comes from /e2e.conf on its ext2 disk:
     through the run: every mapping's RSS except the guest RAM's.
 QEMU under -accel kvm is also timed to the boot marker (limited: this
 host's KVM interprets kernel code).  Nothing is asserted."""
-import os, re, socket, subprocess, threading, time
+import os, socket, subprocess, threading, time
 
 from benchlib import *
 
@@ -71,30 +71,6 @@ class Sink:
         self.srv.close()
 
 
-def non_ram_rss_kib(pid, ram_kib):
-    """RSS of every mapping but the guest RAM (the one anonymous mapping at
-    least as large as the guest's memory)."""
-    total, ram = 0, 0
-    size = rss = 0
-    try:
-        with open(f"/proc/{pid}/smaps") as f:
-            for line in f:
-                if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-                    if size >= ram_kib and rss > ram:
-                        ram = rss
-                    size = rss = 0
-                elif line.startswith("Size:"):
-                    size = int(line.split()[1])
-                elif line.startswith("Rss:"):
-                    rss = int(line.split()[1])
-                    total += rss
-        if size >= ram_kib and rss > ram:
-            ram = rss
-    except OSError:
-        return None
-    return total - ram
-
-
 def run_guest(cmd, serial, markers, limit):
     """Runs cmd to its exit (or limit); returns {marker: host seconds since
     start}, the peak non-RAM RSS (KiB) and the serial text."""
@@ -116,7 +92,7 @@ def run_guest(cmd, serial, markers, limit):
             if m not in seen and m.encode() in text:
                 seen[m] = now - t0
         if now >= next_rss:
-            r = non_ram_rss_kib(p.pid, RAM_MB * 1024)
+            r = rss_minus_ram_kib(p.pid, RAM_MB * 1024)
             peak = max(peak, r or 0)
             next_rss = now + 0.25
         time.sleep(0.02)

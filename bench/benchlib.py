@@ -44,15 +44,40 @@ def qemu_cmd(serial, accel="kvm", bios=None):
     return cmd
 
 
-def rss_kib(pid):
+def proc_status_kib(pid, key):
+    """A KiB field of /proc/PID/status (VmRSS, VmHWM...), 0 if gone."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def rss_kib(pid):
+    return proc_status_kib(pid, "VmRSS")
+
+
+def rss_minus_ram_kib(pid, ram_kib):
+    """RSS of every mapping but the guest RAM (the largest mapping at least
+    ram_kib long: minus1's and QEMU's RAM are one anonymous mapping each),
+    None if the process is gone.  What the VMM itself costs."""
+    total = ram = size = rss = 0
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                if line.startswith("Size:"):
+                    size = int(line.split()[1])
+                elif line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                    total += rss
+                    if size >= ram_kib:
+                        ram = max(ram, rss)
+    except OSError:
+        return None
+    return total - ram
 
 
 def time_to_marker(cmd, serial, marker, limit=120.0):
