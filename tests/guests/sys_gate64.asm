@@ -12,28 +12,10 @@
 bits 16
 org 0
 %include "lib.inc"
+%include "long.inc"
 
-ROM_BASE   equ 0xF0000
-
-g_resume     equ 0x500
-g_resume_rsp equ 0x508
-g_fails      equ 0x510
 g_user_rsp   equ 0x518
 
-GDT_BASE equ 0x1000
-TSS_BASE equ 0x2000
-IDT_BASE equ 0x3000
-PML4     equ 0x10000
-PDPT     equ 0x11000
-PD       equ 0x12000
-USTACK   equ 0x6000
-RSP0     equ 0x7800
-KSTACK   equ 0x8000
-
-CODE32    equ 0x08          ; base F0000, 32-bit (protected-mode entry)
-DATA      equ 0x10          ; flat data, DPL0
-KCODE64   equ 0x18          ; 64-bit code, DPL0
-KDATA     equ 0x20
 CCODE32   equ 0x28          ; compatibility-mode code, DPL0
 UDATA     equ 0x30          ; DPL3 data
 UCODE64   equ 0x38          ; DPL3 64-bit code
@@ -49,123 +31,8 @@ GATE_CONF equ 0xB8          ; DPL3 -> CONF64:conf_entry
 GATE_EXIT equ 0xC8          ; DPL3 -> KCODE64:gate_exit
 GATE0J    equ 0xD8          ; DPL0 -> KCODE64:jmp_target
 
-%macro desc 4
-    dw (%2) & 0xFFFF
-    dw (%1) & 0xFFFF
-    db ((%1) >> 16) & 0xFF
-    db %3
-    db (((%2) >> 16) & 0x0F) | ((%4) << 4)
-    db ((%1) >> 24) & 0xFF
-%endmacro
-
-
-start:
-    cli
-    xor ax, ax
-    mov ss, ax
-    mov sp, 0x7000
-    mov es, ax
-    serial_init
-    push cs
-    pop ds
-    mov si, gdt_template
-    mov di, GDT_BASE
-    mov cx, gdt_end - gdt_template
-    cld
-    rep movsb
-    xor ax, ax
-    mov ds, ax
-    o32 lgdt [cs:gdtr_rom]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp dword CODE32:pm32
-
-bits 32
-pm32:
-    mov ax, DATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, KSTACK
-    ; identity map 0-4 MiB with two 2 MiB user pages
-    mov edi, PML4
-    mov ecx, 0x3000 / 4
-    xor eax, eax
-    rep stosd
-    mov dword [PML4], PDPT | 7
-    mov dword [PDPT], PD | 7
-    mov dword [PD], 0x000087
-    mov dword [PD + 8], 0x200087
-    mov edi, TSS_BASE
-    mov ecx, 0x68 / 4
-    xor eax, eax
-    rep stosd
-    mov dword [TSS_BASE + 4], RSP0
-    mov eax, cr4
-    or eax, 0x20                    ; PAE
-    mov cr4, eax
-    mov eax, PML4
-    mov cr3, eax
-    mov ecx, 0xC0000080
-    rdmsr
-    or eax, 0x100                   ; LME
-    wrmsr
-    mov eax, cr0
-    or eax, 0x80000000
-    mov cr0, eax
-    jmp KCODE64:ROM_BASE + long64
-
-bits 64
-%macro print 1+
-    push rsi
-    lea rsi, [rel %%s]
-    call puts64
-    pop rsi
-    jmp %%e
-%%s: db %1, 0
-%%e:
-%endmacro
-
-%macro phex 2
-    push rax
-    push rcx
-    mov rax, %1
-    mov ecx, %2
-    call puthex64
-    pop rcx
-    pop rax
-%endmacro
-
-%macro nl 0
-    push rax
-    mov al, 10
-    call putc64
-    pop rax
-%endmacro
-
-; try INSN: INSN must fault; the handler prints the exception and
-; resumes after the macro.
-%macro try 1+
-    mov qword [g_resume], ROM_BASE + %%resume
-    mov [g_resume_rsp], rsp
-    %1
-    print "no fault BAD", 10
-    inc dword [g_fails]
-%%resume:
-%endmacro
-
-; check JCC_BAD, "what"
-%macro check 2
-    j%-1 %%bad
-    print %2, " ok", 10
-    jmp %%e
-%%bad:
-    print %2, " BAD", 10
-    inc dword [g_fails]
-%%e:
-%endmacro
-
+long_boot 0x3000                ; zeroes PML4, PDPT, PD: 0-4M identity
+    long_switch 0x20, 0x100, 0x80000000             ; PAE; LME; PG
 
 ; make_gate: RDI = GDT slot, RAX = target offset, EDX = target selector,
 ; ECX = access byte (P, DPL, type), ESI = upper dword (type field 12:8).
@@ -206,31 +73,10 @@ make_gate:
     mov ss, ax
 %endmacro
 
-long64:
-    mov ax, KDATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov rsp, KSTACK
-    mov dword [g_fails], 0
-    print "sys_gate64", 10
+long64_begin "sys_gate64"
     ; IDT: exception stubs 0..31
-    mov rdi, IDT_BASE
-    mov rcx, 4096 / 8
-    xor eax, eax
-    rep stosq
-    xor ebx, ebx
-.gates:
-    lea rsi, [rel stub_table]
-    mov rax, [rsi + rbx * 8]
-    mov edx, 0x8E00
-    call set_gate
-    inc ebx
-    cmp ebx, 32
-    jb .gates
-    lidt [rel idtr_rom]
-    mov ax, TSS_SEL
-    ltr ax
+    long_idt
+    long_load_tables
     gate GATE3, gate_entry, KCODE64, 0xEC, 0
     gate GATE0, gate0_entry, KCODE64, 0x8C, 0
     gate GATE_NP, gate_entry, KCODE64, 0x6C, 0
@@ -273,15 +119,7 @@ jmp_back:
     to_user user_jmp
     to_user user_conf
 
-    cmp dword [g_fails], 0
-    jne .bad
-    print "done", 10
-    exit_with EXIT_PASS
-.bad:
-    print "failures "
-    phex [g_fails], 2
-    nl
-    exit_with EXIT_FAIL
+    long_finish
 
 ; same-level gate target: [rsp] return RIP, [rsp + 8] CS, 8 bytes each
 gate0_entry:
@@ -369,120 +207,9 @@ user_conf:
     print "back from conforming", 10
     call far [rel p_gate_exit]
 
-; set_gate: EBX = vector, RAX = handler, EDX = attributes<<8 | IST
-set_gate:
-    push rdi
-    mov rdi, rbx
-    shl rdi, 4
-    add rdi, IDT_BASE
-    mov [rdi], ax
-    mov word [rdi + 2], KCODE64
-    mov [rdi + 4], dx
-    shr rax, 16
-    mov [rdi + 6], ax
-    shr rax, 16
-    mov [rdi + 8], eax
-    mov dword [rdi + 12], 0
-    pop rdi
-    ret
+long_set_gate
 
-exc_common:
-    mov r12, [rsp]
-    mov r13, [rsp + 8]
-    mov r14, [rsp + 24]
-    print "exc "
-    phex r12, 2
-    print " err "
-    phex r13, 4
-    cmp r12, 14
-    jne .nocr2
-    print " cr2 "
-    mov rax, cr2
-    phex rax, 8
-.nocr2:
-    test r14b, 3
-    jz .k
-    print " cpl3"
-.k:
-    nl
-    mov rsp, [g_resume_rsp]
-    jmp [g_resume]
-
-; putc64: AL
-putc64:
-    push rdx
-    push rax
-    mov dx, COM1 + 5
-.w:
-    in al, dx
-    test al, 0x20
-    jz .w
-    pop rax
-    mov dx, COM1
-    out dx, al
-    pop rdx
-    ret
-
-puts64:
-    push rax
-.l:
-    lodsb
-    test al, al
-    jz .d
-    call putc64
-    jmp .l
-.d:
-    pop rax
-    ret
-
-; puthex64: RAX value, ECX digits
-puthex64:
-    push rbx
-    push rcx
-    mov rbx, rax
-    mov eax, ecx
-    shl eax, 2
-    mov ecx, 64
-    sub ecx, eax
-    shl rbx, cl
-    pop rcx
-    push rcx
-.d:
-    rol rbx, 4
-    mov al, bl
-    and al, 0x0F
-    add al, '0'
-    cmp al, '9'
-    jbe .o
-    add al, 'a' - '0' - 10
-.o:
-    call putc64
-    loop .d
-    pop rcx
-    pop rbx
-    ret
-
-%assign v 0
-%rep 32
-stub %+ v:
-%if v == 8 || v == 10 || v == 11 || v == 12 || v == 13 || v == 14 || v == 17
-    push qword v
-%else
-    push qword 0
-    push qword v
-%endif
-    jmp exc_common
-%assign v v + 1
-%endrep
-
-align 8
-stub_table:
-%assign v 0
-%rep 32
-    dq ROM_BASE + stub %+ v
-%assign v v + 1
-%endrep
-
+long_runtime
 
 align 8
 ; far pointers (m16:64, what nasm emits for "call far [mem]" in 64-bit
@@ -510,13 +237,7 @@ p_gate_conf:  dq 0
 p_gate_exit:  dq 0
               dw GATE_EXIT | 3
 
-align 8
-gdt_template:
-    dq 0
-    desc ROM_BASE, 0xFFFF, 0x9B, 0x4    ; 08 32-bit code, base F0000
-    desc 0, 0xFFFFF, 0x93, 0xC          ; 10 flat data
-    desc 0, 0xFFFFF, 0x9B, 0xA          ; 18 64-bit code DPL0
-    desc 0, 0xFFFFF, 0x93, 0xC          ; 20 data DPL0
+long_gdt_begin
     desc 0, 0xFFFFF, 0x9B, 0xC          ; 28 compat code DPL0
     desc 0, 0xFFFFF, 0xF3, 0xC          ; 30 data DPL3
     desc 0, 0xFFFFF, 0xFB, 0xA          ; 38 64-bit code DPL3
@@ -532,13 +253,4 @@ gdt_template:
     dq 0, 0                             ; b8 GATE_CONF
     dq 0, 0                             ; c8 GATE_EXIT
     dq 0, 0                             ; d8 GATE0J
-gdt_end:
-gdtr_rom:
-    dw gdt_end - gdt_template - 1
-    dd GDT_BASE
-idtr_rom:
-    dw 4096 - 1
-    dq IDT_BASE
-
-bits 16
-    reset_vector start
+long_gdt_end

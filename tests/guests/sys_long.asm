@@ -10,83 +10,20 @@
 bits 16
 org 0
 %include "lib.inc"
+%include "long.inc"
 
-ROM_BASE   equ 0xF0000
-
-g_resume     equ 0x500
-g_resume_rsp equ 0x508
-g_fails      equ 0x510
-
-GDT_BASE equ 0x1000
-TSS_BASE equ 0x2000
-IDT_BASE equ 0x3000
-PML4     equ 0x10000
-PDPT     equ 0x11000
-PD       equ 0x12000
 PT       equ 0x13000
-USTACK   equ 0x6000
-RSP0     equ 0x7800
-KSTACK   equ 0x8000
 IST1     equ 0x9800
 
-CODE32   equ 0x08           ; base F0000, 32-bit (protected-mode entry)
-DATA     equ 0x10           ; flat data, DPL0
-KCODE64  equ 0x18           ; 64-bit code, DPL0 (STAR[47:32])
-KDATA    equ 0x20           ; STAR[47:32] + 8
 UCODE32  equ 0x28           ; STAR[63:48]: compat user code
 UDATA    equ 0x30           ; STAR[63:48] + 8
 UCODE64  equ 0x38           ; STAR[63:48] + 16
 CCODE32  equ 0x40           ; compatibility-mode code, DPL0, base 0
 TSS_SEL  equ 0x48           ; 16-byte 64-bit TSS descriptor
 
-%macro desc 4
-    dw (%2) & 0xFFFF
-    dw (%1) & 0xFFFF
-    db ((%1) >> 16) & 0xFF
-    db %3
-    db (((%2) >> 16) & 0x0F) | ((%4) << 4)
-    db ((%1) >> 24) & 0xFF
-%endmacro
-
-start:
-    cli
-    xor ax, ax
-    mov ss, ax
-    mov sp, 0x7000
-    mov es, ax
-    serial_init
-    push cs
-    pop ds
-    mov si, gdt_template
-    mov di, GDT_BASE
-    mov cx, gdt_end - gdt_template
-    cld
-    rep movsb
-    xor ax, ax
-    mov ds, ax
-    o32 lgdt [cs:gdtr_rom]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp dword CODE32:pm32
-
-bits 32
-pm32:
-    mov ax, DATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, KSTACK
-    ; page tables: PML4 -> PDPT -> PD: 0-2M and 2-4M as 2 MiB user pages,
+long_boot 0x4000                ; zeroes PML4, PDPT, PD and PT
+    ; page tables: long_boot maps 0-2M and 2-4M as 2 MiB user pages;
     ; 4-6M through PT (4 KiB pages)
-    mov edi, PML4
-    mov ecx, 0x4000 / 4
-    xor eax, eax
-    rep stosd
-    mov dword [PML4], PDPT | 7
-    mov dword [PDPT], PD | 7
-    mov dword [PD], 0x000087
-    mov dword [PD + 8], 0x200087
     mov dword [PD + 16], PT | 7
     mov edi, PT
     mov eax, 0x400007
@@ -100,85 +37,9 @@ pm32:
     mov dword [PT + 1 * 8], 0x401001            ; 401000: present, read-only, supervisor
     mov dword [PT + 2 * 8 + 4], 0x80000000      ; 402000: user RW, NX
     mov dword [PT + 3 * 8], 0x403003            ; 403000: supervisor RW
-    ; 64-bit TSS: RSP0, IST1
-    mov edi, TSS_BASE
-    mov ecx, 0x68 / 4
-    xor eax, eax
-    rep stosd
-    mov dword [TSS_BASE + 4], RSP0
-    mov dword [TSS_BASE + 36], IST1
-    mov eax, cr4
-    or eax, 0x220                   ; PAE, OSFXSR
-    mov cr4, eax
-    mov eax, PML4
-    mov cr3, eax
-    mov ecx, 0xC0000080
-    rdmsr
-    or eax, 0x901                   ; SCE, LME, NXE
-    wrmsr
-    mov eax, cr0
-    or eax, 0x80010000              ; PG, WP
-    mov cr0, eax
-    jmp KCODE64:ROM_BASE + long64
+    long_switch 0x220, 0x901, 0x80010000, IST1     ; PAE, OSFXSR; SCE, LME, NXE; PG, WP
 
-bits 64
-%macro print 1+
-    push rsi
-    lea rsi, [rel %%s]
-    call puts64
-    pop rsi
-    jmp %%e
-%%s: db %1, 0
-%%e:
-%endmacro
-
-%macro phex 2
-    push rax
-    push rcx
-    mov rax, %1
-    mov ecx, %2
-    call puthex64
-    pop rcx
-    pop rax
-%endmacro
-
-%macro nl 0
-    push rax
-    mov al, 10
-    call putc64
-    pop rax
-%endmacro
-
-; try INSN: INSN must fault; the handler prints the exception and
-; resumes after the macro.
-%macro try 1+
-    mov qword [g_resume], ROM_BASE + %%resume
-    mov [g_resume_rsp], rsp
-    %1
-    print "no fault BAD", 10
-    inc dword [g_fails]
-%%resume:
-%endmacro
-
-; check JCC_BAD, "what"
-%macro check 2
-    j%-1 %%bad
-    print %2, " ok", 10
-    jmp %%e
-%%bad:
-    print %2, " BAD", 10
-    inc dword [g_fails]
-%%e:
-%endmacro
-
-long64:
-    mov ax, KDATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov rsp, KSTACK
-    mov dword [g_fails], 0
-    print "sys_long", 10
+long64_begin "sys_long"
     mov ecx, 0xC0000080
     rdmsr
     test eax, 0x400
@@ -212,19 +73,7 @@ long64:
     phex rdx, 16
     nl
     ; IDT: exception stubs 0..31 DPL0, 0x40 with IST1, 0x41 DPL0
-    mov rdi, IDT_BASE
-    mov rcx, 4096 / 8
-    xor eax, eax
-    rep stosq
-    xor ebx, ebx
-.gates:
-    lea rsi, [rel stub_table]
-    mov rax, [rsi + rbx * 8]
-    mov edx, 0x8E00
-    call set_gate
-    inc ebx
-    cmp ebx, 32
-    jb .gates
+    long_idt
     mov ebx, 0x40
     mov rax, ROM_BASE + int40
     mov edx, 0x8E01                 ; IST1
@@ -233,10 +82,7 @@ long64:
     mov rax, ROM_BASE + int41
     mov edx, 0x8E00
     call set_gate
-    lidt [rel idtr_rom]
-    ; TSS descriptor (16 bytes) and LTR
-    mov ax, TSS_SEL
-    ltr ax
+    long_load_tables                ; LIDT; LTR of the 16-byte TSS descriptor
     print "tables loaded", 10
 
     ; ---- page faults ----
@@ -298,32 +144,9 @@ back64:
     phex rax, 8
     print " from compat", 10
 
-    cmp dword [g_fails], 0
-    jne .bad
-    print "done", 10
-    exit_with EXIT_PASS
-.bad:
-    print "failures "
-    phex [g_fails], 2
-    nl
-    exit_with EXIT_FAIL
+    long_finish
 
-; set_gate: EBX = vector, RAX = handler, EDX = attributes<<8 | IST
-set_gate:
-    push rdi
-    mov rdi, rbx
-    shl rdi, 4
-    add rdi, IDT_BASE
-    mov [rdi], ax
-    mov word [rdi + 2], KCODE64
-    mov [rdi + 4], dx
-    shr rax, 16
-    mov [rdi + 6], ax
-    shr rax, 16
-    mov [rdi + 8], eax
-    mov dword [rdi + 12], 0
-    pop rdi
-    ret
+long_set_gate
 
 user64:
     mov rax, 0x1234
@@ -397,102 +220,7 @@ int41:
     nl
     iretq
 
-exc_common:
-    mov r12, [rsp]
-    mov r13, [rsp + 8]
-    mov r14, [rsp + 24]
-    print "exc "
-    phex r12, 2
-    print " err "
-    phex r13, 4
-    cmp r12, 14
-    jne .nocr2
-    print " cr2 "
-    mov rax, cr2
-    phex rax, 8
-.nocr2:
-    test r14b, 3
-    jz .k
-    print " cpl3"
-.k:
-    nl
-    mov rsp, [g_resume_rsp]
-    jmp [g_resume]
-
-; putc64: AL
-putc64:
-    push rdx
-    push rax
-    mov dx, COM1 + 5
-.w:
-    in al, dx
-    test al, 0x20
-    jz .w
-    pop rax
-    mov dx, COM1
-    out dx, al
-    pop rdx
-    ret
-
-puts64:
-    push rax
-.l:
-    lodsb
-    test al, al
-    jz .d
-    call putc64
-    jmp .l
-.d:
-    pop rax
-    ret
-
-; puthex64: RAX value, ECX digits
-puthex64:
-    push rbx
-    push rcx
-    mov rbx, rax
-    mov eax, ecx
-    shl eax, 2
-    mov ecx, 64
-    sub ecx, eax
-    shl rbx, cl
-    pop rcx
-    push rcx
-.d:
-    rol rbx, 4
-    mov al, bl
-    and al, 0x0F
-    add al, '0'
-    cmp al, '9'
-    jbe .o
-    add al, 'a' - '0' - 10
-.o:
-    call putc64
-    loop .d
-    pop rcx
-    pop rbx
-    ret
-
-%assign v 0
-%rep 32
-stub %+ v:
-%if v == 8 || v == 10 || v == 11 || v == 12 || v == 13 || v == 14 || v == 17
-    push qword v
-%else
-    push qword 0
-    push qword v
-%endif
-    jmp exc_common
-%assign v v + 1
-%endrep
-
-align 8
-stub_table:
-%assign v 0
-%rep 32
-    dq ROM_BASE + stub %+ v
-%assign v v + 1
-%endrep
+long_runtime
 
 qword_one: dq 1
 dword_neg: dd -5
@@ -510,26 +238,11 @@ compat32:
     retf
 bits 64
 
-align 8
-gdt_template:
-    dq 0
-    desc ROM_BASE, 0xFFFF, 0x9B, 0x4    ; 08 32-bit code, base F0000
-    desc 0, 0xFFFFF, 0x93, 0xC          ; 10 flat data
-    desc 0, 0xFFFFF, 0x9B, 0xA          ; 18 64-bit code DPL0
-    desc 0, 0xFFFFF, 0x93, 0xC          ; 20 data DPL0
+long_gdt_begin
     desc 0, 0xFFFFF, 0xFB, 0xC          ; 28 compat code DPL3
     desc 0, 0xFFFFF, 0xF3, 0xC          ; 30 data DPL3
     desc 0, 0xFFFFF, 0xFB, 0xA          ; 38 64-bit code DPL3
     desc 0, 0xFFFFF, 0x9B, 0xC          ; 40 compat code DPL0
     desc TSS_BASE, 0x67, 0x89, 0x0      ; 48 64-bit TSS (low half)
     dq 0                                ;    (high half: base 63:32 = 0)
-gdt_end:
-gdtr_rom:
-    dw gdt_end - gdt_template - 1
-    dd GDT_BASE
-idtr_rom:
-    dw 4096 - 1
-    dq IDT_BASE
-
-bits 16
-    reset_vector start
+long_gdt_end
