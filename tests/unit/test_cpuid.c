@@ -9,6 +9,7 @@
 
 #include "../../vmm/arch/cpuid.h"
 #include "../../vmm/emul/ops.h"
+#include "emu_harness.h"
 
 static void regs(struct cpuid_table *t, uint32_t leaf, uint32_t sub, bool idx, uint32_t a,
                  uint32_t b, uint32_t c, uint32_t d)
@@ -145,21 +146,7 @@ static void test_emu_model(void)
 
 /* ---- the emulator's features against the emulator ---- */
 
-static uint8_t bios[64 * 1024];
-struct fx { struct guest_mem mem; struct emu_cpu cpu; struct emu_decoder *dec; };
-
-static void pio(void *o, uint16_t p, unsigned s, bool w, uint32_t *v)
-{
-    (void)o; (void)p; (void)s;
-    if (!w)
-        *v = 0xFF;
-}
-static void mmio(void *o, uint64_t a, unsigned s, bool w, uint64_t *v)
-{
-    (void)o; (void)a; (void)s;
-    if (!w)
-        *v = ~0ull;
-}
+struct fx { struct emu_h h; struct emu_decoder *dec; };
 
 enum probe_kind { P_INSN, P_CR4, P_EFER, P_MSR, P_PSE36, P_INFO };
 
@@ -234,7 +221,7 @@ static void pse36_write(void *o, uint64_t pa, unsigned size, uint64_t v)
 
 static bool run_probe(struct fx *f, const struct probe *p)
 {
-    struct emu_cpu *c = &f->cpu;
+    struct emu_cpu *c = &f->h.cpu;
     switch (p->kind) {
     case P_INSN: {
         struct emu_insn in;
@@ -274,9 +261,7 @@ static bool run_probe(struct fx *f, const struct probe *p)
 static void test_emu_features_implemented(void)
 {
     static struct fx f;
-    CU_ASSERT_FATAL(mem_init(&f.mem, 4 * MiB, bios, sizeof(bios)) == 0);
-    struct emu_env env = { .pio = pio, .mmio = mmio };
-    CU_ASSERT_FATAL(emu_init(&f.cpu, &f.mem, &env) == 0);
+    emu_h_open(&f.h, 4 * MiB, NULL);
     f.dec = emu_decoder_new();
     CU_ASSERT_FATAL(f.dec != NULL);
     const struct cpuid_features *ft = cpuid_backend_features(CPUID_BACKEND_EMU);
@@ -311,12 +296,11 @@ static void test_emu_features_implemented(void)
     CU_ASSERT_EQUAL(ft->xcr0, FPU_XSTATE_X87 | FPU_XSTATE_SSE);
     /* a feature not advertised is refused: CR4.SMEP, CR4.FSGSBASE */
     static const uint8_t mov_cr4[] = { 0x0F, 0x22, 0xE0 };
-    f.cpu.r[EAX_] = 1u << 20;
-    f.cpu.eip = 0x1000;
-    CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, mov_cr4, 3), EXC_GP + 1);
+    f.h.cpu.r[EAX_] = 1u << 20;
+    f.h.cpu.eip = 0x1000;
+    CU_ASSERT_EQUAL(emu_step_bytes(&f.h.cpu, mov_cr4, 3), EXC_GP + 1);
     emu_decoder_free(f.dec);
-    emu_fini(&f.cpu);
-    mem_destroy(&f.mem);
+    emu_h_done(&f.h);
 }
 
 void suite_cpuid(void)

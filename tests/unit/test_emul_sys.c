@@ -5,65 +5,19 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../vmm/emul/emul_int.h"
-
-static uint8_t bios[64 * 1024];
-struct fx { struct guest_mem mem; struct emu_cpu cpu; };
-
-static void pio(void *o, uint16_t p, unsigned s, bool w, uint32_t *v)
-{
-    (void)o; (void)p; (void)s;
-    if (!w)
-        *v = 0xFF;
-}
-static void mmio(void *o, uint64_t a, unsigned s, bool w, uint64_t *v)
-{
-    (void)o; (void)a; (void)s;
-    if (!w)
-        *v = ~0ull;
-}
-
-static void setup(struct fx *f, bool pm32)
-{
-    CU_ASSERT_FATAL(mem_init(&f->mem, 4 * MiB, bios, sizeof(bios)) == 0);
-    struct emu_env env = { .pio = pio, .mmio = mmio };
-    CU_ASSERT_FATAL(emu_init(&f->cpu, &f->mem, &env) == 0);
-    struct x86_state s;
-    x86_reset_state(&s);
-    for (int k = 0; k < X86_NSREG; k++)
-        s.seg[k].base = 0, s.seg[k].selector = 0;
-    if (pm32) {
-        s.cr0 |= 1;
-        for (int k = 0; k < X86_NSREG; k++)
-            s.seg[k] = (struct x86_seg){ .limit = 0xFFFFFFFF, .selector = 0x10, .type = 3,
-                                         .present = true, .s = true, .db = true, .g = true };
-        s.seg[X86_CS].type = 0xB;
-        s.seg[X86_CS].selector = 0x08;
-    }
-    s.rip = 0x1000;
-    s.gpr[X86_RSP] = 0x8000;
-    emu_reset(&f->cpu, &s);
-}
-
-static void done(struct fx *f)
-{
-    emu_fini(&f->cpu);
-    mem_destroy(&f->mem);
-}
-
-static void put(struct fx *f, uint32_t at, const void *b, size_t n) { memcpy(f->mem.ram + at, b, n); }
+#include "emu_harness.h"
 
 static void test_real_int(void)
 {
-    struct fx f;
-    setup(&f, false);
+    struct emu_h f;
+    emu_h_setup(&f, false);
     /* IVT[0x21] -> 0000:2000: mov ax,0x1234; iret.  Main: int 0x21; hlt */
     static const uint8_t handler[] = { 0xB8, 0x34, 0x12, 0xCF };
     static const uint8_t code[] = { 0xCD, 0x21, 0xF4 };
     uint32_t vec = 0x2000;
-    put(&f, 0x21 * 4, &vec, 4);
-    put(&f, 0x2000, handler, sizeof(handler));
-    put(&f, 0x1000, code, sizeof(code));
+    emu_h_put(&f, 0x21 * 4, &vec, 4);
+    emu_h_put(&f, 0x2000, handler, sizeof(handler));
+    emu_h_put(&f, 0x1000, code, sizeof(code));
     CU_ASSERT_EQUAL(emu_run(&f.cpu, 1000), EMU_HLT);
     CU_ASSERT_EQUAL(f.cpu.r[EAX_] & 0xFFFF, 0x1234);
     CU_ASSERT_EQUAL(f.cpu.eip, 0x1003);
@@ -72,9 +26,9 @@ static void test_real_int(void)
     static const uint8_t de[] = { 0xF6, 0xF3 };      /* div bl (bl = 0) */
     static const uint8_t h0[] = { 0xF4 };
     vec = 0x3000;
-    put(&f, 0, &vec, 4);
-    put(&f, 0x3000, h0, 1);
-    put(&f, 0x1100, de, 2);
+    emu_h_put(&f, 0, &vec, 4);
+    emu_h_put(&f, 0x3000, h0, 1);
+    emu_h_put(&f, 0x1100, de, 2);
     f.cpu.eip = 0x1100;
     f.cpu.halted = false;
     f.cpu.r[EBX_] = 0;
@@ -83,18 +37,18 @@ static void test_real_int(void)
     uint16_t ip;
     memcpy(&ip, f.mem.ram + f.cpu.r[ESP_], 2);
     CU_ASSERT_EQUAL(ip, 0x1100);
-    done(&f);
+    emu_h_done(&f);
 }
 
 static void test_smc(void)
 {
-    struct fx f;
-    setup(&f, true);
+    struct emu_h f;
+    emu_h_setup(&f, true);
     /* mov byte [0x100B], 0x42 ; mov eax, 0x11111111 (imm patched) ; hlt
      * The store hits the same block's next instruction. */
     static const uint8_t code[] = { 0xC6, 0x05, 0x0B, 0x10, 0x00, 0x00, 0x42,
                                     0xB8, 0x11, 0x11, 0x11, 0x11, 0xF4 };
-    put(&f, 0x1000, code, sizeof(code));
+    emu_h_put(&f, 0x1000, code, sizeof(code));
     CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
     CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x42111111u);     /* byte 0x100B = top imm byte */
     CU_ASSERT(f.cpu.st.smc_invalidations >= 1);
@@ -103,11 +57,11 @@ static void test_smc(void)
     f.cpu.eip = 0x1000;
     f.cpu.halted = false;
     static const uint8_t nop_mov[] = { 0xB8, 0x77, 0x77, 0x77, 0x77, 0xF4 };
-    put(&f, 0x1000, nop_mov, sizeof(nop_mov));
+    emu_h_put(&f, 0x1000, nop_mov, sizeof(nop_mov));
     emu_ram_written(&f.cpu, 0x1000, sizeof(nop_mov));
     CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
     CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x77777777u);
-    done(&f);
+    emu_h_done(&f);
 }
 
 /* Writes into a page that holds decoded code: only blocks they overlap
@@ -115,12 +69,12 @@ static void test_smc(void)
  * protected (the per-page chunk mask is recomputed, not cleared). */
 static void test_smc_mixed_page(void)
 {
-    struct fx f;
-    setup(&f, true);
+    struct emu_h f;
+    emu_h_setup(&f, true);
     static const uint8_t a[] = { 0xEB, 0x3E };                          /* 0x1000: jmp 0x1040 */
     static const uint8_t b[] = { 0xB8, 0x11, 0x11, 0x11, 0x11, 0xF4 };  /* 0x1040: mov eax,..; hlt */
-    put(&f, 0x1000, a, sizeof(a));
-    put(&f, 0x1040, b, sizeof(b));
+    emu_h_put(&f, 0x1000, a, sizeof(a));
+    emu_h_put(&f, 0x1040, b, sizeof(b));
     CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
     CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x11111111u);
     uint64_t decoded = f.cpu.st.blocks_decoded;
@@ -142,20 +96,20 @@ static void test_smc_mixed_page(void)
     CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
     CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x22111111u);
     CU_ASSERT_EQUAL(f.cpu.st.blocks_decoded, decoded + 2);
-    done(&f);
+    emu_h_done(&f);
 }
 
 static void test_triple_fault(void)
 {
-    struct fx f;
-    setup(&f, true);
+    struct emu_h f;
+    emu_h_setup(&f, true);
     /* Empty IDT: #UD -> #GP (IDT limit) -> #DF -> shutdown */
     static const uint8_t ud2[] = { 0x0F, 0x0B };
-    put(&f, 0x1000, ud2, 2);
+    emu_h_put(&f, 0x1000, ud2, 2);
     f.cpu.idt.limit = 0;
     CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_SHUTDOWN);
     CU_ASSERT(f.cpu.shutdown);
-    done(&f);
+    emu_h_done(&f);
 }
 
 /* Real mode checks limits, never access rights: ISOLINUX stores through
@@ -164,11 +118,11 @@ static void test_triple_fault(void)
  * same cache must refuse the write. */
 static void test_real_cs_write(void)
 {
-    struct fx f;
-    setup(&f, false);
+    struct emu_h f;
+    emu_h_setup(&f, false);
     CU_ASSERT_EQUAL(f.cpu.seg[CS_].type & 8, 8);
     static const uint8_t code[] = { 0x2E, 0x89, 0x26, 0x08, 0x30, 0xF4 };
-    put(&f, 0x1000, code, sizeof(code));
+    emu_h_put(&f, 0x1000, code, sizeof(code));
     CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
     CU_ASSERT_EQUAL(f.cpu.st.exceptions, 0);
     uint16_t v;
@@ -193,12 +147,12 @@ static void test_real_cs_write(void)
     CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, cs_write, sizeof(cs_write)), EXC_GP + 1);
     memcpy(&v, f.mem.ram + 0x300A, 2);
     CU_ASSERT_EQUAL(v, 0xBEEF);
-    done(&f);
+    emu_h_done(&f);
 }
 
 /* Runs one instruction expecting exception vec; delivery into the empty
  * IDT shuts down, which we clear: only the vector matters here. */
-static void expect_exc(struct fx *f, const uint8_t *b, unsigned n, int vec)
+static void expect_exc(struct emu_h *f, const uint8_t *b, unsigned n, int vec)
 {
     uint32_t eip = f->cpu.eip;
     CU_ASSERT_EQUAL(emu_step_bytes(&f->cpu, b, n), vec + 1);
@@ -211,8 +165,8 @@ static void expect_exc(struct fx *f, const uint8_t *b, unsigned n, int vec)
  * and CR4.OSFXSR can be set. */
 static void test_fxsr(void)
 {
-    struct fx f;
-    setup(&f, true);
+    struct emu_h f;
+    emu_h_setup(&f, true);
     f.cpu.idt.limit = 0;
     memset(f.mem.ram + 0x2000, 0xAA, 512);
     static const uint8_t fninit[] = { 0xDB, 0xE3 };
@@ -267,7 +221,7 @@ static void test_fxsr(void)
     f.cpu.r[EAX_] = 0x200;
     CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, mov_cr4, 3), 0);
     CU_ASSERT_EQUAL(f.cpu.cr4, 0x200);
-    done(&f);
+    emu_h_done(&f);
 }
 
 /* emu_step() (the KVM assist's engine): exactly one instruction from
@@ -275,27 +229,27 @@ static void test_fxsr(void)
  * seen), faults delivered and reported as vector + 1. */
 static void test_step(void)
 {
-    struct fx f;
-    setup(&f, false);
+    struct emu_h f;
+    emu_h_setup(&f, false);
     /* IVT[6] (#UD) -> 0000:3000 */
     uint32_t vec = 0x3000;
-    put(&f, 6 * 4, &vec, 4);
+    emu_h_put(&f, 6 * 4, &vec, 4);
     static const uint8_t two[] = { 0x40, 0x40 };        /* inc ax; inc ax */
-    put(&f, 0x1000, two, 2);
+    emu_h_put(&f, 0x1000, two, 2);
     f.cpu.r[EAX_] = 0;
     CU_ASSERT_EQUAL(emu_step(&f.cpu), 0);
     CU_ASSERT_EQUAL(f.cpu.r[EAX_], 1);                  /* one instruction, not the block */
     CU_ASSERT_EQUAL(f.cpu.eip, 0x1001);
     /* rewrite the next instruction behind the emulator's back */
     static const uint8_t bswap[] = { 0x66, 0x0F, 0xC8 }; /* bswap eax */
-    put(&f, 0x1001, bswap, 3);
+    emu_h_put(&f, 0x1001, bswap, 3);
     f.cpu.r[EAX_] = 0x11223344;
     CU_ASSERT_EQUAL(emu_step(&f.cpu), 0);
     CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x44332211u);
     CU_ASSERT_EQUAL(f.cpu.eip, 0x1004);
     /* a fault is delivered: ud2 -> IVT[6] */
     static const uint8_t ud2[] = { 0x0F, 0x0B };
-    put(&f, 0x1004, ud2, 2);
+    emu_h_put(&f, 0x1004, ud2, 2);
     CU_ASSERT_EQUAL(emu_step(&f.cpu), EXC_UD + 1);
     CU_ASSERT_EQUAL(f.cpu.eip, 0x3000);
     uint16_t ip;
@@ -304,16 +258,16 @@ static void test_step(void)
     CU_ASSERT_EQUAL(f.cpu.st.blocks_decoded, 0);
     /* 32-bit protected mode IRETD to the same privilege (the instruction
      * our hosts' KVM stops on in ISOLINUX) */
-    done(&f);
-    setup(&f, true);
+    emu_h_done(&f);
+    emu_h_setup(&f, true);
     static const uint8_t iretd[] = { 0xCF };
-    put(&f, 0x1000, iretd, 1);
+    emu_h_put(&f, 0x1000, iretd, 1);
     uint32_t frame[3] = { 0x2345, 0x08, 0x246 };
-    put(&f, 0x7000, frame, sizeof(frame));
+    emu_h_put(&f, 0x7000, frame, sizeof(frame));
     f.cpu.r[ESP_] = 0x7000;
     /* GDT with the flat code (0x08) and data (0x10) descriptors */
     static const uint32_t gdt[6] = { 0, 0, 0x0000FFFF, 0x00CF9A00, 0x0000FFFF, 0x00CF9200 };
-    put(&f, 0x500, gdt, sizeof(gdt));
+    emu_h_put(&f, 0x500, gdt, sizeof(gdt));
     f.cpu.gdt.base = 0x500;
     f.cpu.gdt.limit = sizeof(gdt) - 1;
     CU_ASSERT_EQUAL(emu_step(&f.cpu), 0);
@@ -322,18 +276,18 @@ static void test_step(void)
     CU_ASSERT_EQUAL(emu_get_eflags(&f.cpu), 0x246);
     /* a triple fault: -1 */
     static const uint8_t ud2b[] = { 0x0F, 0x0B };
-    put(&f, 0x2345, ud2b, 2);
+    emu_h_put(&f, 0x2345, ud2b, 2);
     f.cpu.idt.limit = 0;
     CU_ASSERT_EQUAL(emu_step(&f.cpu), -1);
     CU_ASSERT(f.cpu.shutdown);
-    done(&f);
+    emu_h_done(&f);
 }
 
 /* Bugs found by the system test guests and by Linux's user space. */
 static void test_wbinvd_msr_cpuid(void)
 {
-    struct fx f;
-    setup(&f, true);
+    struct emu_h f;
+    emu_h_setup(&f, true);
     static const uint8_t wbinvd[] = { 0x0F, 0x09 }, invd[] = { 0x0F, 0x08 };
     static const uint8_t rdmsr[] = { 0x0F, 0x32 }, wrmsr[] = { 0x0F, 0x30 };
     static const uint8_t cpuid[] = { 0x0F, 0xA2 };
@@ -398,24 +352,24 @@ static void test_wbinvd_msr_cpuid(void)
     f.cpu.r[EAX_] = 0x80000001u;
     CU_ASSERT_EQUAL(emu_step_bytes(&f.cpu, cpuid, 2), 0);
     CU_ASSERT(f.cpu.r[EDX_] & (1u << 29));          /* LM */
-    done(&f);
+    emu_h_done(&f);
 }
 
 /* A dword write straddling into a not-present page: #PF with CR2 = the
  * first byte of the missing page and nothing written to the present one. */
 static void test_cross_page_cr2(void)
 {
-    struct fx f;
-    setup(&f, true);
+    struct emu_h f;
+    emu_h_setup(&f, true);
     uint32_t pde = 0x11000 | 7, pte_ok = 0x200000 | 7, pte_absent = 0;
-    put(&f, 0x10000 + 4 * 1, &pde, 4);                    /* 4-8 MiB */
-    put(&f, 0x11000 + 4 * 4, &pte_ok, 4);                 /* 0x404000 -> 0x200000 */
-    put(&f, 0x11000 + 4 * 5, &pte_absent, 4);             /* 0x405000 absent */
+    emu_h_put(&f, 0x10000 + 4 * 1, &pde, 4);                    /* 4-8 MiB */
+    emu_h_put(&f, 0x11000 + 4 * 4, &pte_ok, 4);                 /* 0x404000 -> 0x200000 */
+    emu_h_put(&f, 0x11000 + 4 * 5, &pte_absent, 4);             /* 0x405000 absent */
     uint32_t pde0 = 0x12000 | 7;
-    put(&f, 0x10000, &pde0, 4);
+    emu_h_put(&f, 0x10000, &pde0, 4);
     for (uint32_t k = 0; k < 1024; k++) {                 /* identity 0-4 MiB */
         uint32_t e = (k << 12) | 7;
-        put(&f, 0x12000 + 4 * k, &e, 4);
+        emu_h_put(&f, 0x12000 + 4 * k, &e, 4);
     }
     f.cpu.cr3 = 0x10000;
     static const uint8_t mov_cr0[] = { 0x0F, 0x22, 0xC0 };
@@ -432,20 +386,20 @@ static void test_cross_page_cr2(void)
     f.cpu.cr2 = 0;
     expect_exc(&f, ld, sizeof(ld), EXC_PF);
     CU_ASSERT_EQUAL(f.cpu.cr2, 0x405000);
-    done(&f);
+    emu_h_done(&f);
 }
 
 /* A20 off: physical addresses wrap bit 20, and turning it back on is seen
  * by code whose TLB entries were filled while it was off. */
 static void test_a20(void)
 {
-    struct fx f;
-    setup(&f, true);
+    struct emu_h f;
+    emu_h_setup(&f, true);
     static const uint8_t code[] = { 0xA1, 0x00, 0x06, 0x10, 0x00, 0xF4 };  /* mov eax,[0x100600]; hlt */
-    put(&f, 0x1000, code, sizeof(code));
+    emu_h_put(&f, 0x1000, code, sizeof(code));
     uint32_t lo = 0x11111111, hi = 0x22222222;
-    put(&f, 0x600, &lo, 4);
-    put(&f, 0x100600, &hi, 4);
+    emu_h_put(&f, 0x600, &lo, 4);
+    emu_h_put(&f, 0x100600, &hi, 4);
     f.cpu.a20 = false;
     emu_map_changed(&f.cpu);
     CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
@@ -462,19 +416,19 @@ static void test_a20(void)
     f.cpu.halted = false;
     CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
     CU_ASSERT_EQUAL(f.cpu.r[EAX_], lo);
-    done(&f);
+    emu_h_done(&f);
 }
 
 static void test_mips(void)
 {
-    struct fx f;
-    setup(&f, true);
+    struct emu_h f;
+    emu_h_setup(&f, true);
     /* loop: add eax,[esi]; mov [edi],eax; xor edx,eax; add esi,4; and esi,0xFFF;
      *       dec ecx; jnz loop; hlt   (7 instructions per iteration) */
     static const uint8_t code[] = { 0x03, 0x06, 0x89, 0x07, 0x31, 0xC2, 0x83, 0xC6, 0x04,
                                     0x81, 0xE6, 0xFF, 0x0F, 0x00, 0x00, 0x49, 0x75, 0xEE,
                                     0xF4 };
-    put(&f, 0x1000, code, sizeof(code));
+    emu_h_put(&f, 0x1000, code, sizeof(code));
     f.cpu.r[ECX_] = 20000000;
     f.cpu.r[EDI_] = 0x9000;
     /* CPU time as well as wall time: on a loaded host the wall-clock
@@ -495,7 +449,7 @@ static void test_mips(void)
     printf("\n    hot loop: %llu instructions in %.3f s = %.1f MIPS (%.3f s CPU = %.1f MIPS)\n",
            (unsigned long long)f.cpu.st.insns, s, (double)f.cpu.st.insns / s / 1e6, cs,
            (double)f.cpu.st.insns / cs / 1e6);
-    done(&f);
+    emu_h_done(&f);
 }
 
 void suite_emul_sys(void)

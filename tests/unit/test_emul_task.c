@@ -7,11 +7,11 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
-#include "../../vmm/emul/emul_int.h"
+#include "emu_harness.h"
 
-static uint8_t bios[64 * 1024];
-struct fx { struct guest_mem mem; struct emu_cpu cpu; unsigned pio_hits; uint16_t last_port; };
+struct fx { struct emu_h h; unsigned pio_hits; uint16_t last_port; };
 
+/* Counts port accesses; reads return 0xA5. */
 static void pio(void *o, uint16_t p, unsigned s, bool w, uint32_t *v)
 {
     struct fx *f = o;
@@ -21,12 +21,6 @@ static void pio(void *o, uint16_t p, unsigned s, bool w, uint32_t *v)
     if (!w)
         *v = 0xA5;
 }
-static void mmio(void *o, uint64_t a, unsigned s, bool w, uint64_t *v)
-{
-    (void)o; (void)a; (void)s;
-    if (!w)
-        *v = ~0ull;
-}
 
 #define GDT 0x10000u
 #define IDT 0x11000u
@@ -35,6 +29,7 @@ static void mmio(void *o, uint64_t a, unsigned s, bool w, uint64_t *v)
 #define TSS16 0x12200u      /* a 16-bit task */
 #define KSTACK 0x9000u      /* ring-0 stack (TSS0.ESP0) */
 
+/* SEL_CODE/SEL_DATA are the selectors emu_h_state() loads. */
 enum { SEL_CODE = 0x08, SEL_DATA = 0x10, SEL_TSS0 = 0x18, SEL_TSS1 = 0x20, SEL_TSS16 = 0x28,
        SEL_TGATE = 0x30, SEL_UCODE = 0x38 };
 
@@ -42,13 +37,23 @@ enum { SEL_CODE = 0x08, SEL_DATA = 0x10, SEL_TSS0 = 0x18, SEL_TSS1 = 0x20, SEL_T
  * must drop what it holds there (code is rewritten between runs). */
 static void put(struct fx *f, uint32_t at, const void *b, size_t n)
 {
-    memcpy(f->mem.ram + at, b, n);
-    emu_ram_written(&f->cpu, at, n);
+    memcpy(f->h.mem.ram + at, b, n);
+    emu_ram_written(&f->h.cpu, at, n);
 }
-static uint32_t rd32(struct fx *f, uint32_t at) { uint32_t v; memcpy(&v, f->mem.ram + at, 4); return v; }
-static uint16_t rd16(struct fx *f, uint32_t at) { uint16_t v; memcpy(&v, f->mem.ram + at, 2); return v; }
-static void wr32(struct fx *f, uint32_t at, uint32_t v) { memcpy(f->mem.ram + at, &v, 4); }
-static void wr16(struct fx *f, uint32_t at, uint16_t v) { memcpy(f->mem.ram + at, &v, 2); }
+static uint32_t rd32(struct fx *f, uint32_t at)
+{
+    uint32_t v;
+    memcpy(&v, f->h.mem.ram + at, 4);
+    return v;
+}
+static uint16_t rd16(struct fx *f, uint32_t at)
+{
+    uint16_t v;
+    memcpy(&v, f->h.mem.ram + at, 2);
+    return v;
+}
+static void wr32(struct fx *f, uint32_t at, uint32_t v) { emu_h_put32(&f->h, at, v); }
+static void wr16(struct fx *f, uint32_t at, uint16_t v) { emu_h_put(&f->h, at, &v, 2); }
 
 static uint64_t desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
 {
@@ -71,9 +76,8 @@ static void set_gate(struct fx *f, unsigned vec, uint32_t off, unsigned dpl)
 static void setup(struct fx *f)
 {
     memset(f, 0, sizeof(*f));
-    CU_ASSERT_FATAL(mem_init(&f->mem, 4 * MiB, bios, sizeof(bios)) == 0);
-    struct emu_env env = { .opaque = f, .pio = pio, .mmio = mmio };
-    CU_ASSERT_FATAL(emu_init(&f->cpu, &f->mem, &env) == 0);
+    const struct emu_env env = { .opaque = f, .pio = pio, .mmio = emu_h_mmio };
+    emu_h_open(&f->h, 4 * MiB, &env);
     set_desc(f, SEL_CODE, desc(0, 0xFFFFF, 0x9B, 0xC));
     set_desc(f, SEL_DATA, desc(0, 0xFFFFF, 0x93, 0xC));
     set_desc(f, SEL_TSS0, desc(TSS0, 0x67 + 0x2001, 0x8B, 0));    /* I/O bitmap below */
@@ -84,28 +88,14 @@ static void setup(struct fx *f)
     wr32(f, TSS0 + 4, KSTACK);
     wr32(f, TSS0 + 8, SEL_DATA);
     wr16(f, TSS0 + 0x66, 0x68);
-    memset(f->mem.ram + TSS0 + 0x68, 0xFF, 0x2000);                 /* every port denied */
+    memset(f->h.mem.ram + TSS0 + 0x68, 0xFF, 0x2000);               /* every port denied */
     struct x86_state s;
-    x86_reset_state(&s);
-    s.cr0 |= 1;
-    for (int k = 0; k < X86_NSREG; k++)
-        s.seg[k] = (struct x86_seg){ .limit = 0xFFFFFFFF, .selector = SEL_DATA, .type = 3,
-                                     .present = true, .s = true, .db = true, .g = true };
-    s.seg[X86_CS].type = 0xB;
-    s.seg[X86_CS].selector = SEL_CODE;
+    emu_h_state(&s, true);
     s.tr = (struct x86_seg){ .base = TSS0, .limit = 0x67 + 0x2001, .selector = SEL_TSS0,
                              .type = 0xB, .present = true };
     s.gdt = (struct x86_dtable){ GDT, 0x3F };
     s.idt = (struct x86_dtable){ IDT, 0x7FF };
-    s.rip = 0x1000;
-    s.gpr[X86_RSP] = 0x8000;
-    emu_reset(&f->cpu, &s);
-}
-
-static void done(struct fx *f)
-{
-    emu_fini(&f->cpu);
-    mem_destroy(&f->mem);
+    emu_reset(&f->h.cpu, &s);
 }
 
 /* Pushes an IRETD-to-v86 frame at ESP 0x8000 - 36 and runs "iretd" at
@@ -115,10 +105,10 @@ static void enter_v86(struct fx *f, uint32_t eflags)
     uint32_t frame[9] = { 0x0000, 0x0200, eflags | F_VM | 2, 0x0700, 0x0300,
                           0x0400, 0x0500, 0x0600, 0x0650 };     /* ...ESP SS ES DS FS GS */
     put(f, 0x8000 - 36, frame, sizeof(frame));
-    f->cpu.r[ESP_] = 0x8000 - 36;
+    f->h.cpu.r[ESP_] = 0x8000 - 36;
     static const uint8_t iretd = 0xCF;
     put(f, 0x1000, &iretd, 1);
-    f->cpu.eip = 0x1000;
+    f->h.cpu.eip = 0x1000;
 }
 
 static void test_v86_entry_and_interrupt(void)
@@ -132,8 +122,8 @@ static void test_v86_entry_and_interrupt(void)
     put(&f, 0x3000, &hlt, 1);
     set_gate(&f, 0x30, 0x3000, 3);
     enter_v86(&f, F_IOPL | F_IF);
-    CU_ASSERT_EQUAL(emu_run(&f.cpu, 10), EMU_HLT);
-    struct emu_cpu *c = &f.cpu;
+    CU_ASSERT_EQUAL(emu_run(&f.h.cpu, 10), EMU_HLT);
+    struct emu_cpu *c = &f.h.cpu;
     CU_ASSERT_EQUAL(c->st.v86_entries, 1);
     CU_ASSERT_EQUAL(rd16(&f, 0x5010), 0x0500);              /* DS base = 0x500 << 4 */
     CU_ASSERT_EQUAL(rd16(&f, 0x3000 + 0x700 - 2), 0x1234);   /* v86 stack: SS 0x300 */
@@ -163,13 +153,13 @@ static void test_v86_entry_and_interrupt(void)
     static const uint8_t v86_hlt = 0xF4;                     /* HLT at CPL3: #GP */
     put(&f, 0x2000 + sizeof(v86), &v86_hlt, 1);
     set_gate(&f, 13, 0x3000, 0);
-    CU_ASSERT_EQUAL(emu_run(&f.cpu, 10), EMU_HLT);
+    CU_ASSERT_EQUAL(emu_run(&f.h.cpu, 10), EMU_HLT);
     CU_ASSERT_EQUAL(c->st.v86_entries, 2);
     sp = KSTACK - 40;                                        /* + error code */
     CU_ASSERT_EQUAL(rd32(&f, sp), 0);
     CU_ASSERT_EQUAL(rd32(&f, sp + 4), sizeof(v86));          /* the faulting HLT */
     CU_ASSERT_EQUAL(rd32(&f, sp + 8), 0x0200);
-    done(&f);
+    emu_h_done(&f.h);
 }
 
 static void test_v86_iopl_and_io(void)
@@ -179,7 +169,7 @@ static void test_v86_iopl_and_io(void)
     set_gate(&f, 13, 0x3000, 0);
     static const uint8_t hlt = 0xF4;
     put(&f, 0x3000, &hlt, 1);
-    struct emu_cpu *c = &f.cpu;
+    struct emu_cpu *c = &f.h.cpu;
     /* IOPL 0: CLI, PUSHF, POPF, INT n, IRET fault with #GP(0) at the insn */
     static const uint8_t insns[][2] = { { 0xFA }, { 0x9C }, { 0x9D }, { 0xCD, 0x30 }, { 0xCF } };
     for (unsigned k = 0; k < 5; k++) {
@@ -192,7 +182,7 @@ static void test_v86_iopl_and_io(void)
         CU_ASSERT_EQUAL(c->eip, 0x3001);
     }
     /* IOPL 3, port 0x60 allowed by the bitmap, 0x61 denied: IN AL,0x60; IN AL,0x61 */
-    f.mem.ram[TSS0 + 0x68 + 0x60 / 8] = (uint8_t)~1u;
+    f.h.mem.ram[TSS0 + 0x68 + 0x60 / 8] = (uint8_t)~1u;
     static const uint8_t io[] = { 0xE4, 0x60, 0xE4, 0x61 };
     put(&f, 0x2000, io, sizeof(io));
     enter_v86(&f, F_IOPL);
@@ -212,13 +202,13 @@ static void test_v86_iopl_and_io(void)
     c->halted = false;
     CU_ASSERT_EQUAL(emu_run(c, 10), EMU_HLT);
     CU_ASSERT_EQUAL(rd32(&f, KSTACK - 40), SEL_UCODE);
-    done(&f);
+    emu_h_done(&f.h);
 }
 
 /* Fills a 32-bit TSS: flat ring-0 task at eip with esp. */
 static void init_tss32(struct fx *f, uint32_t base, uint32_t eip, uint32_t esp)
 {
-    memset(f->mem.ram + base, 0, 0x68);
+    memset(f->h.mem.ram + base, 0, 0x68);
     wr32(f, base + 0x20, eip);
     wr32(f, base + 0x24, 2);
     wr32(f, base + 0x38, esp);
@@ -229,13 +219,13 @@ static void init_tss32(struct fx *f, uint32_t base, uint32_t eip, uint32_t esp)
     wr32(f, base + 0x4C, SEL_CODE);
 }
 
-static uint8_t type_of(struct fx *f, unsigned sel) { return f->mem.ram[GDT + sel + 5]; }
+static uint8_t type_of(struct fx *f, unsigned sel) { return f->h.mem.ram[GDT + sel + 5]; }
 
 static void test_task_call_iret(void)
 {
     struct fx f;
     setup(&f);
-    struct emu_cpu *c = &f.cpu;
+    struct emu_cpu *c = &f.h.cpu;
     /* main: call SEL_TSS1:0; hlt      task 1: iretd; (resumes) hlt */
     static const uint8_t main_code[] = { 0x9A, 0, 0, 0, 0, SEL_TSS1, 0, 0xF4 };
     static const uint8_t task_code[] = { 0xCF, 0xF4 };
@@ -281,7 +271,7 @@ static void test_task_call_iret(void)
     CU_ASSERT_EQUAL(emu_run(c, 10), EMU_HLT);
     CU_ASSERT_EQUAL(rd32(&f, 0x8000 - 16), SEL_TSS0);
     CU_ASSERT_EQUAL(rd32(&f, 0x8000 - 12), 0x1000);
-    f.mem.ram[GDT + SEL_TSS1 + 5] = 0x8B;
+    f.h.mem.ram[GDT + SEL_TSS1 + 5] = 0x8B;
     static const uint8_t call_gate[] = { 0x9A, 0, 0, 0, 0, SEL_TGATE, 0 };
     put(&f, 0x1000, call_gate, sizeof(call_gate));
     c->eip = 0x1000;
@@ -290,16 +280,16 @@ static void test_task_call_iret(void)
     CU_ASSERT_EQUAL(emu_run(c, 10), EMU_HLT);
     CU_ASSERT_EQUAL(rd32(&f, 0x8000 - 16), SEL_TSS1);
     CU_ASSERT_EQUAL(c->st.task_switches, 2);
-    done(&f);
+    emu_h_done(&f.h);
 }
 
 static void test_task_16bit_and_gate_errcode(void)
 {
     struct fx f;
     setup(&f);
-    struct emu_cpu *c = &f.cpu;
+    struct emu_cpu *c = &f.h.cpu;
     /* 16-bit TSS: IP 0x0E, FLAGS 0x10, AX.. 0x12, ES CS SS DS 0x22.., LDT 0x2A */
-    memset(f.mem.ram + TSS16, 0, 0x2C);
+    memset(f.h.mem.ram + TSS16, 0, 0x2C);
     wr16(&f, TSS16 + 0x0E, 0x4100);
     wr16(&f, TSS16 + 0x10, 2);
     wr16(&f, TSS16 + 0x12, 0xBEEF);                         /* AX */
@@ -324,7 +314,7 @@ static void test_task_16bit_and_gate_errcode(void)
     CU_ASSERT_EQUAL(rd32(&f, TSS0 + 0x20), 0x1007);
     /* #GP through a task gate in the IDT: the error code is pushed on
      * the new task's stack (a 32-bit TSS: a dword). */
-    f.mem.ram[GDT + SEL_TSS0 + 5] = 0x89;
+    f.h.mem.ram[GDT + SEL_TSS0 + 5] = 0x89;
     init_tss32(&f, TSS1, 0x4200, 0x7000);
     put(&f, 0x4200, iret_task, 1);
     uint64_t tg = (uint64_t)SEL_TSS1 << 16 | (uint64_t)0x85 << 40;
@@ -333,7 +323,7 @@ static void test_task_16bit_and_gate_errcode(void)
     put(&f, 0x4101, bad_ds, 2);
     c->halted = false;
     c->r[EAX_] = 0x40;
-    f.mem.ram[GDT + SEL_TSS16 + 5] = 0x83;
+    f.h.mem.ram[GDT + SEL_TSS16 + 5] = 0x83;
     CU_ASSERT_EQUAL(emu_run(c, 10), EMU_HLT);
     CU_ASSERT_EQUAL(c->tr.sel, SEL_TSS1);
     CU_ASSERT_EQUAL(c->r[ESP_], 0x7000 - 4);
@@ -341,7 +331,7 @@ static void test_task_16bit_and_gate_errcode(void)
     CU_ASSERT(c->eflags & F_NT);
     CU_ASSERT_EQUAL(rd16(&f, TSS1), SEL_TSS16);
     CU_ASSERT_EQUAL(rd16(&f, TSS16 + 0x0E), 0x4101);         /* the faulting insn */
-    done(&f);
+    emu_h_done(&f.h);
 }
 
 void suite_emul_task(void)

@@ -11,43 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../vmm/emul/emul_int.h"
-
-static uint8_t bios[64 * 1024];
-struct fx { struct guest_mem mem; struct emu_cpu cpu; };
-
-static void pio(void *o, uint16_t p, unsigned s, bool w, uint32_t *v)
-{
-    (void)o; (void)p; (void)s;
-    if (!w)
-        *v = 0xFF;
-}
-static void mmio(void *o, uint64_t a, unsigned s, bool w, uint64_t *v)
-{
-    (void)o; (void)a; (void)s;
-    if (!w)
-        *v = ~0ull;
-}
+#include "emu_harness.h"
 
 #define A_IN 0x20000u       /* guest areas (64-byte aligned) */
 #define A_OUT 0x21000u
 
-static void put64(struct fx *f, uint32_t at, uint64_t v) { memcpy(f->mem.ram + at, &v, 8); }
-
 /* 64-bit mode (long64) or 32-bit protected mode, flat, CPL0, CR4 with
  * OSFXSR/OSXMMEXCPT/OSXSAVE, XCR0 still at its reset value 1. */
-static void setup(struct fx *f, bool long64)
+static void setup(struct emu_h *f, bool long64)
 {
-    CU_ASSERT_FATAL(mem_init(&f->mem, 4 * MiB, bios, sizeof(bios)) == 0);
-    struct emu_env env = { .pio = pio, .mmio = mmio };
-    CU_ASSERT_FATAL(emu_init(&f->cpu, &f->mem, &env) == 0);
+    emu_h_open(f, 4 * MiB, NULL);
     struct x86_state s;
-    x86_reset_state(&s);
-    for (int k = 0; k < X86_NSREG; k++)
-        s.seg[k] = (struct x86_seg){ .limit = 0xFFFFFFFF, .selector = 0x10, .type = 3,
-                                     .present = true, .s = true, .db = true, .g = true };
-    s.seg[X86_CS].type = 0xB;
-    s.seg[X86_CS].selector = 0x08;
+    emu_h_state(&s, true);
     s.cr0 = 0x33;                               /* PE MP ET NE */
     s.cr4 = 0x600 | CR4_OSXSAVE;
     if (long64) {
@@ -57,25 +32,17 @@ static void setup(struct fx *f, bool long64)
         s.cr4 |= PG_CR4_PAE;
         s.efer = 0x500;                         /* LME LMA */
         s.cr3 = 0x10000;
-        put64(f, 0x10000, 0x11000 | 3);
-        put64(f, 0x11000, 0x12000 | 3);
-        put64(f, 0x12000, 0x83);
-        put64(f, 0x12008, 0x200083);
+        emu_h_put64(f, 0x10000, 0x11000 | 3);
+        emu_h_put64(f, 0x11000, 0x12000 | 3);
+        emu_h_put64(f, 0x12000, 0x83);
+        emu_h_put64(f, 0x12008, 0x200083);
     }
-    s.rip = 0x1000;
-    s.gpr[X86_RSP] = 0x8000;
     emu_reset(&f->cpu, &s);
     f->cpu.idt.limit = 0;                       /* faults end in shutdown: only the vector counts */
 }
 
-static void done(struct fx *f)
-{
-    emu_fini(&f->cpu);
-    mem_destroy(&f->mem);
-}
-
 /* One instruction; returns 0 or the exception vector + 1. */
-static int step(struct fx *f, const uint8_t *b, unsigned n)
+static int step(struct emu_h *f, const uint8_t *b, unsigned n)
 {
     uint64_t rip = f->cpu.rip;
     int rc = emu_step_bytes(&f->cpu, b, n);
@@ -92,7 +59,7 @@ static const uint8_t xsave64[] = { 0x48, 0x0F, 0xAE, 0x26 }, xrstor64[] = { 0x48
 static const uint8_t xsave32[] = { 0x0F, 0xAE, 0x26 }, xrstor32[] = { 0x0F, 0xAE, 0x2E };
 static const uint8_t xsaveopt64[] = { 0x48, 0x0F, 0xAE, 0x36 };
 
-static int set_xcr0(struct fx *f, uint64_t v)
+static int set_xcr0(struct emu_h *f, uint64_t v)
 {
     f->cpu.r[ECX_] = 0;
     f->cpu.r[EAX_] = (uint32_t)v;
@@ -101,7 +68,7 @@ static int set_xcr0(struct fx *f, uint64_t v)
 }
 
 /* XRSTOR/XSAVE of the area at `at` with RFBM request `rfbm`. */
-static int emu_x(struct fx *f, const uint8_t *insn, unsigned n, uint32_t at, uint64_t rfbm)
+static int emu_x(struct emu_h *f, const uint8_t *insn, unsigned n, uint32_t at, uint64_t rfbm)
 {
     f->cpu.r[ESI_] = at;
     f->cpu.r[EAX_] = (uint32_t)rfbm;
@@ -189,7 +156,7 @@ static void test_host_diff(void)
         CU_PASS("host without XSAVE: differential part skipped");
         return;
     }
-    struct fx f;
+    struct emu_h f;
     setup(&f, true);
     CU_ASSERT_EQUAL_FATAL(set_xcr0(&f, 3), 0);
     srand(7);
@@ -235,14 +202,14 @@ static void test_host_diff(void)
     }
     CU_ASSERT_EQUAL(mismatches, 0);
     CU_ASSERT_EQUAL(runs, 400);
-    done(&f);
+    emu_h_done(&f);
 }
 
 /* XRSTOR with a component's XSTATE_BV bit clear initialises it; MXCSR is
  * loaded with RFBM[1] either way; RFBM[i] clear leaves it alone. */
 static void test_init_semantics(void)
 {
-    struct fx f;
+    struct emu_h f;
     setup(&f, true);
     CU_ASSERT_EQUAL_FATAL(set_xcr0(&f, 3), 0);
     uint8_t *a = f.mem.ram + A_IN;
@@ -280,12 +247,12 @@ static void test_init_semantics(void)
     memcpy(a + 24, &mx, 4);
     CU_ASSERT_EQUAL(emu_x(&f, xrstor64, 4, A_IN, 1), 0);
     CU_ASSERT_EQUAL(emu_x(&f, xrstor64, 4, A_IN, 3), EXC_GP + 1);
-    done(&f);
+    emu_h_done(&f);
 }
 
 static void test_faults(void)
 {
-    struct fx f;
+    struct emu_h f;
     setup(&f, true);
     uint8_t *a = f.mem.ram + A_IN;
     memset(a, 0, FPU_XSAVE_SIZE);
@@ -361,14 +328,14 @@ static void test_faults(void)
     f.cpu.r[EAX_] = f.cpu.cr4 | CR4_OSXSAVE;
     CU_ASSERT_EQUAL(step(&f, mov_cr4, 3), 0);
     CU_ASSERT_EQUAL(f.cpu.xcr0, 3);                         /* XCR0 survives CR4 changes */
-    done(&f);
+    emu_h_done(&f);
 }
 
 /* RFBM = EDX:EAX & XCR0; XSAVEOPT saves like XSAVE; outside 64-bit mode
  * only XMM0-7 are saved and restored. */
 static void test_rfbm_and_modes(void)
 {
-    struct fx f;
+    struct emu_h f;
     setup(&f, true);
     uint8_t *o = f.mem.ram + A_OUT;
     memset(o, 0xA5, FPU_XSAVE_SIZE);
@@ -393,7 +360,7 @@ static void test_rfbm_and_modes(void)
     CU_ASSERT_EQUAL(o[400], 0x10);                          /* XMM15 */
     CU_ASSERT_EQUAL(o[512], 2);
     CU_ASSERT_EQUAL(o[416], 0xA5);
-    done(&f);
+    emu_h_done(&f);
     /* 32-bit protected mode: XMM8-15 neither saved nor restored */
     setup(&f, false);
     o = f.mem.ram + A_OUT;
@@ -416,7 +383,7 @@ static void test_rfbm_and_modes(void)
     CU_ASSERT_EQUAL(emu_x(&f, xrstor32, 3, A_OUT, 3), 0);
     CU_ASSERT_EQUAL(f.cpu.fpu.xmm[0].q[0], 0);
     CU_ASSERT_EQUAL(f.cpu.fpu.xmm[8].q[0], 0x0909090909090909ull);
-    done(&f);
+    emu_h_done(&f);
 }
 
 void suite_xsave(void)
