@@ -290,6 +290,89 @@ static void test_shadow_fused(void)
     done(&f);
 }
 
+/* Threaded slots (each jumps to the next slot's handler): a store in the
+ * middle of a block that rewrites the block's next instruction stops the
+ * chain there, and the rewritten instruction runs in its new form. */
+static void test_threaded_smc(void)
+{
+    struct fx f;
+    setup(&f, true, false);
+    static const uint8_t code[] = {
+        0xC6, 0x05, 0x08, 0x10, 0x00, 0x00, 0x05,   /* 0x1000: mov byte [0x1008], 5 */
+        0xB8, 0x01, 0x00, 0x00, 0x00,               /* 0x1007: mov eax, 1 */
+        0x43,                                       /* 0x100C: inc ebx */
+        0x89, 0xC1,                                 /* 0x100D: mov ecx, eax */
+        0xF4 };                                     /* 0x100F: hlt */
+    put(&f, 0x1000, code, sizeof(code));
+    f.cpu.r[EBX_] = 0;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 5);
+    CU_ASSERT_EQUAL(f.cpu.r[EBX_], 1);
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 5);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1010);
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 5);
+    done(&f);
+}
+
+/* A fault in the middle of a chain of threaded slots: the instructions
+ * before it count and have their effects, none after it run. */
+static void test_threaded_fault(void)
+{
+    struct fx f;
+    setup(&f, false, false);
+    /* IVT[0] -> 0000:3000: hlt.
+     * 0x1000: mov ax, bx; add ax, 1; div cl (cl = 0); mov dx, 7; hlt */
+    static const uint8_t code[] = { 0x89, 0xD8, 0x83, 0xC0, 0x01, 0xF6, 0xF1,
+                                    0xBA, 0x07, 0x00, 0xF4 };
+    static const uint8_t h0[] = { 0xF4 };
+    uint32_t vec = 0x3000;
+    put(&f, 0, &vec, 4);
+    put(&f, 0x3000, h0, 1);
+    put(&f, 0x1000, code, sizeof(code));
+    f.cpu.r[EBX_] = 0x41;
+    f.cpu.r[ECX_] = 0;
+    f.cpu.r[EDX_] = 0;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 1000), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x3001);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_] & 0xFFFF, 0x42);
+    CU_ASSERT_EQUAL(f.cpu.r[EDX_], 0);                 /* never reached */
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 3);       /* mov, add, hlt */
+    /* the pushed return address is the DIV's */
+    uint16_t ret;
+    memcpy(&ret, f.mem.ram + (f.cpu.r[ESP_] & 0xFFFF), 2);
+    CU_ASSERT_EQUAL(ret, 0x1005);
+    done(&f);
+}
+
+/* STI's shadow covers one instruction also when that one is a threaded
+ * slot that would run on to the next by itself. */
+static void test_shadow_threaded(void)
+{
+    struct fx f;
+    setup(&f, false, false);
+    atomic_bool line = true;
+    f.cpu.env.intr_line = &line;
+    /* 0x1000: sti ; 0x1001: mov ax, bx ; 0x1003: mov cx, dx ; 0x1005: hlt */
+    static const uint8_t code[] = { 0xFB, 0x89, 0xD8, 0x89, 0xD1, 0xF4 };
+    put(&f, 0x1000, code, sizeof(code));
+    f.cpu.eip = 0x1001;             /* warm the cache with the threaded block */
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    f.cpu.eip = 0x1000;
+    f.cpu.halted = false;
+    f.cpu.r[EBX_] = 0x1234;
+    f.cpu.r[EDX_] = 0x5678;
+    f.cpu.r[EAX_] = f.cpu.r[ECX_] = 0;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_IRQ_CHECK);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1003);               /* after the first MOV only */
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x1234);
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 0);
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 2);      /* STI, MOV */
+    done(&f);
+}
+
 void suite_emul_perf(void)
 {
     CU_pSuite s = CU_add_suite("emul_perf", NULL, NULL);
@@ -300,4 +383,7 @@ void suite_emul_perf(void)
     CU_add_test(s, "fused compare + Jcc", test_fused_jcc);
     CU_add_test(s, "ALU reg, [mem] fast forms", test_alu_rm);
     CU_add_test(s, "STI shadow before a fused compare + Jcc", test_shadow_fused);
+    CU_add_test(s, "threaded slots stop at a store to the next instruction", test_threaded_smc);
+    CU_add_test(s, "fault in a chain of threaded slots", test_threaded_fault);
+    CU_add_test(s, "STI shadow over a threaded slot", test_shadow_threaded);
 }

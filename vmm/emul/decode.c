@@ -640,6 +640,15 @@ unsigned emu_fuse_tail(struct emu_insn *in, unsigned n)
     return n - 1;
 }
 
+void emu_thread_block(struct emu_insn *in, unsigned nexec)
+{
+    for (unsigned k = 0; k + 1 < nexec; k++) {
+        emu_handler t = in[k].ends ? NULL : emu_threaded_form(in[k].fn);
+        if (t)
+            in[k].fn = t;
+    }
+}
+
 bool emu_insn_ends_block(const struct emu_insn *i)
 {
     return i->ends;

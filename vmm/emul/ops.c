@@ -1801,3 +1801,52 @@ H(h_unimpl)
     snprintf(what, sizeof(what), "instruction (capstone id %u)", i->id);
     emu_unimplemented(c, what);
 }
+
+/* ---- threaded forms ----
+ *
+ * A block slot that is not the block's last runs its handler and then
+ * jumps straight to the next slot's handler (a sibling call, so a chain
+ * of them is a sequence of indirect jumps, not call + return + loop test
+ * per instruction, and each handler's jump has its own predictor entry).
+ * c->at tells the block loop where to resume when the chain reaches a
+ * slot without a threaded form (that one returns to the loop) or an
+ * instruction asked the block to stop (SMC, STI/MOV SS shadow).  Only
+ * plain data instructions get a threaded form: anything that can change
+ * the mode, the memory map or interrupt state ends its block anyway. */
+#define DISPATCH_NEXT(c, i)                                                             \
+    do {                                                                                \
+        if (unlikely((c)->stop_block))                                                  \
+            return;                                                                     \
+        const struct emu_insn *n_ = (i) + 1;                                            \
+        (c)->at = n_;                                                                   \
+        n_->fn((c), n_);                                                                \
+    } while (0)
+
+#define THREADED(name)                                                                  \
+    static __attribute__((flatten)) void name##_t(struct emu_cpu *c,                   \
+                                                  const struct emu_insn *i)             \
+    {                                                                                   \
+        name(c, i);                                                                     \
+        DISPATCH_NEXT(c, i);                                                            \
+    }
+
+#define THREADED_FORMS(X)                                                               \
+    X(h_mov_load1) X(h_mov_load2) X(h_mov_load4) X(h_mov_load8)                        \
+    X(h_mov_store1) X(h_mov_store2) X(h_mov_store4) X(h_mov_store8)                    \
+    X(h_movzx_load1) X(h_movzx_load2)                                                   \
+    X(h_movsx_load1) X(h_movsx_load2) X(h_movsx_load4)                                  \
+    X(h_mov_rr32) X(h_mov_rr64) X(h_mov) X(h_mov_load) X(h_mov_store) X(h_movx)        \
+    X(h_alu_rr32) X(h_alu_ri32) X(h_alu_rr64) X(h_alu_ri64) X(h_alu_rm32) X(h_alu_rm64) \
+    X(h_alu) X(h_test) X(h_incdec_r) X(h_incdec) X(h_neg) X(h_not)                     \
+    X(h_shift_ri) X(h_shift) X(h_shxd) X(h_imul) X(h_mul1)                              \
+    X(h_lea) X(h_xchg) X(h_cmovcc) X(h_setcc) X(h_push_r) X(h_pop_r)
+
+THREADED_FORMS(THREADED)
+
+emu_handler emu_threaded_form(emu_handler f)
+{
+#define PICK(name) if (f == name) return name##_t;
+    THREADED_FORMS(PICK)
+#undef PICK
+    return NULL;
+}

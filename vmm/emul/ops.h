@@ -7,6 +7,11 @@
 enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 enum { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAL, SH_SAR };
 
+/* The threaded form of handler f (runs f, then jumps to the next slot's
+ * handler), NULL if f has none.  Only for slots that are not a block's
+ * last. */
+emu_handler emu_threaded_form(emu_handler f);
+
 H(h_alu);
 H(h_alu_rr32);
 H(h_alu_ri32);
