@@ -180,57 +180,66 @@ H(h_alu)
     next(c, i);
 }
 
-/* Fast forms: register destination, register or immediate source. */
-H(h_alu_rr32)
-{
-    uint64_t a = (uint32_t)c->r[i->op[0].reg], b = (uint32_t)c->r[i->op[1].reg];
-    uint64_t r = alu(c, i->sub, 4, a, b);
-    if (i->sub != ALU_CMP)
-        c->r[i->op[0].reg] = r;
-    c->rip += i->len;
-}
-
-H(h_alu_ri32)
-{
-    uint64_t a = (uint32_t)c->r[i->op[0].reg], b = (uint32_t)i->op[1].disp;
-    uint64_t r = alu(c, i->sub, 4, a, b);
-    if (i->sub != ALU_CMP)
-        c->r[i->op[0].reg] = r;
-    c->rip += i->len;
-}
-
-H(h_alu_rr64)
+/* Fast forms: register destination, register, immediate or (read-only)
+ * memory source.  The bodies take the ALU op as an argument: the generic
+ * handlers pass i->sub (ADC/SBB use those), and the per-op handlers below
+ * pass a constant, which folds alu()'s switch away and keeps them leaf
+ * functions (no CF materialisation call, no saved registers). */
+EMU_INLINE void alu_rr(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz)
 {
     uint64_t a = c->r[i->op[0].reg], b = c->r[i->op[1].reg];
-    uint64_t r = alu(c, i->sub, 8, a, b);
-    if (i->sub != ALU_CMP)
+    if (sz == 4)
+        a = (uint32_t)a, b = (uint32_t)b;
+    uint64_t r = alu(c, op, sz, a, b);
+    if (op != ALU_CMP)
+        c->r[i->op[0].reg] = r;
+    c->rip += i->len;
+}
+
+EMU_INLINE void alu_ri(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz)
+{
+    uint64_t a = c->r[i->op[0].reg], b = (uint64_t)i->op[1].disp;
+    if (sz == 4)
+        a = (uint32_t)a, b = (uint32_t)b;
+    uint64_t r = alu(c, op, sz, a, b);
+    if (op != ALU_CMP)
         c->r[i->op[0].reg] = r;
     c->rip += i->len;
 }
 
 /* ALU reg, [mem] of 32/64 bits: the source is only read, the
  * destination is a register (CMP leaves it). */
-#define ALU_RM(name, sz)                                                                \
-    H(name)                                                                             \
-    {                                                                                   \
-        uint64_t b = rd_mem(c, i->op[1].seg, ea(c, &i->op[1], i->adsz), sz);            \
-        uint64_t a = sz == 8 ? c->r[i->op[0].reg] : (uint32_t)c->r[i->op[0].reg];       \
-        uint64_t r = alu(c, i->sub, sz, a, b);                                          \
-        if (i->sub != ALU_CMP)                                                          \
-            c->r[i->op[0].reg] = r;                                                     \
-        next(c, i);                                                                     \
-    }
-ALU_RM(h_alu_rm32, 4)
-ALU_RM(h_alu_rm64, 8)
-
-H(h_alu_ri64)
+EMU_INLINE void alu_rm(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz)
 {
-    uint64_t a = c->r[i->op[0].reg], b = (uint64_t)i->op[1].disp;
-    uint64_t r = alu(c, i->sub, 8, a, b);
-    if (i->sub != ALU_CMP)
+    uint64_t b = rd_mem(c, i->op[1].seg, ea(c, &i->op[1], i->adsz), sz);
+    uint64_t a = sz == 8 ? c->r[i->op[0].reg] : (uint32_t)c->r[i->op[0].reg];
+    uint64_t r = alu(c, op, sz, a, b);
+    if (op != ALU_CMP)
         c->r[i->op[0].reg] = r;
-    c->rip += i->len;
+    next(c, i);
 }
+
+H(h_alu_rr32) { alu_rr(c, i, i->sub, 4); }
+H(h_alu_ri32) { alu_ri(c, i, i->sub, 4); }
+H(h_alu_rr64) { alu_rr(c, i, i->sub, 8); }
+H(h_alu_ri64) { alu_ri(c, i, i->sub, 8); }
+H(h_alu_rm32) { alu_rm(c, i, i->sub, 4); }
+H(h_alu_rm64) { alu_rm(c, i, i->sub, 8); }
+
+/* The per-op forms: (form, size) x (ADD, OR, AND, SUB, XOR, CMP). */
+#define ALU_FORMS(X)                                                                    \
+    X(rr, 4, rr32) X(ri, 4, ri32) X(rr, 8, rr64) X(ri, 8, ri64) X(rm, 4, rm32) X(rm, 8, rm64)
+#define ALU_FAST_OPS(X, form, sz, tag)                                                  \
+    X(form, sz, tag, add, ALU_ADD) X(form, sz, tag, or, ALU_OR)                         \
+    X(form, sz, tag, and, ALU_AND) X(form, sz, tag, sub, ALU_SUB)                       \
+    X(form, sz, tag, xor, ALU_XOR) X(form, sz, tag, cmp, ALU_CMP)
+#define ALU_OP_HANDLER(form, sz, tag, opn, op)                                          \
+    static void h_##opn##_##tag(struct emu_cpu *c, const struct emu_insn *i)            \
+    {                                                                                   \
+        alu_##form(c, i, op, sz);                                                       \
+    }
+#define ALU_OP_HANDLERS(form, sz, tag) ALU_FAST_OPS(ALU_OP_HANDLER, form, sz, tag)
+ALU_FORMS(ALU_OP_HANDLERS)
 
 H(h_test)
 {
@@ -901,6 +910,29 @@ FUSED_JCC(h_alu_rm64_jcc, h_alu_rm64)
 FUSED_JCC(h_cmp_jcc, h_alu)
 FUSED_JCC(h_test_jcc, h_test)
 FUSED_JCC(h_incdec_r_jcc, h_incdec_r)
+#define ALU_OP_FUSED(form, sz, tag, opn, op) FUSED_JCC(h_##opn##_##tag##_jcc, h_##opn##_##tag)
+#define ALU_OP_FUSEDS(form, sz, tag) ALU_FAST_OPS(ALU_OP_FUSED, form, sz, tag)
+ALU_FORMS(ALU_OP_FUSEDS)
+
+emu_handler emu_alu_form(emu_handler f, unsigned sub)
+{
+#define PICK_OP(form, sz, tag, opn, op) if (f == h_alu_##tag && sub == op) return h_##opn##_##tag;
+#define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
+    ALU_FORMS(PICK_OPS)
+#undef PICK_OP
+#undef PICK_OPS
+    return f;
+}
+
+emu_handler emu_alu_fused(emu_handler f)
+{
+#define PICK_OP(form, sz, tag, opn, op) if (f == h_##opn##_##tag) return h_##opn##_##tag##_jcc;
+#define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
+    ALU_FORMS(PICK_OPS)
+#undef PICK_OP
+#undef PICK_OPS
+    return NULL;
+}
 
 H(h_jmp_ind) { jump_to(c, i, rd_op(c, i, 0)); }
 
@@ -1842,11 +1874,19 @@ H(h_unimpl)
     X(h_lea) X(h_xchg) X(h_cmovcc) X(h_setcc) X(h_push_r) X(h_pop_r)
 
 THREADED_FORMS(THREADED)
+#define ALU_OP_THREADED(form, sz, tag, opn, op) THREADED(h_##opn##_##tag)
+#define ALU_OP_THREADEDS(form, sz, tag) ALU_FAST_OPS(ALU_OP_THREADED, form, sz, tag)
+ALU_FORMS(ALU_OP_THREADEDS)
 
 emu_handler emu_threaded_form(emu_handler f)
 {
 #define PICK(name) if (f == name) return name##_t;
     THREADED_FORMS(PICK)
+#define PICK_OP(form, sz, tag, opn, op) PICK(h_##opn##_##tag)
+#define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
+    ALU_FORMS(PICK_OPS)
+#undef PICK_OP
+#undef PICK_OPS
 #undef PICK
     return NULL;
 }

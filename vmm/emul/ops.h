@@ -12,6 +12,13 @@ enum { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAL, SH_SAR };
  * last. */
 emu_handler emu_threaded_form(emu_handler f);
 
+/* The per-op form (ADD/OR/AND/SUB/XOR/CMP with the op a constant) of a
+ * register-destination ALU fast form f (h_alu_rr32 ... h_alu_rm64) for op
+ * sub; f itself for the others (ADC, SBB). */
+emu_handler emu_alu_form(emu_handler f, unsigned sub);
+/* The fused + Jcc form of a per-op ALU handler, NULL if f is none. */
+emu_handler emu_alu_fused(emu_handler f);
+
 H(h_alu);
 H(h_alu_rr32);
 H(h_alu_ri32);
