@@ -612,6 +612,8 @@ unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, u
         if (!lockable)
             fn = h_ud;
     }
+    if (mode == 2)
+        fn = emu_mem64_form(fn, i);
     i->fn = fn;
     if (fn == h_unimpl || fn == h_ud)
         i->ends = 1;

@@ -575,6 +575,73 @@ MOVX_LOAD(h_movsx_load1, 1, (uint64_t)(int64_t)(int8_t)v)
 MOVX_LOAD(h_movsx_load2, 2, (uint64_t)(int64_t)(int16_t)v)
 MOVX_LOAD(h_movsx_load4, 4, (uint64_t)(int64_t)(int32_t)v)
 
+/* 64-bit mode forms of the memory moves above, for a 64-bit address with
+ * a base register (no RIP-relative), an optional index and a segment
+ * without a base (not FS/GS): the decoder knows all that (blocks are
+ * keyed by mode), so the address is base + index + disp with no mode,
+ * size or segment tests left; only the canonical check remains.  RIP
+ * advances without the IP mask (all ones in 64-bit mode). */
+EMU_INLINE uint64_t lin64(struct emu_cpu *c, const struct emu_operand *o, bool ix)
+{
+    uint64_t a = (uint64_t)o->disp + c->r[o->base];
+    if (ix)
+        a += c->r[o->index] << o->scale;
+    if (unlikely(!canonical(a)))
+        emu_seg_fault(c, o->seg);
+    return a;
+}
+
+#define MEM64_LOAD(name, ssz, ix, ext)                                                  \
+    static void name(struct emu_cpu *c, const struct emu_insn *i)                       \
+    {                                                                                   \
+        uint64_t v = lin_read(c, lin64(c, &i->op[1], ix), ssz);                         \
+        set_reg(c, i->op[0].reg, i->op[0].size, ext);                                   \
+        c->rip += i->len;                                                               \
+    }
+#define MEM64_STORE(name, sz, ix)                                                       \
+    static void name(struct emu_cpu *c, const struct emu_insn *i)                       \
+    {                                                                                   \
+        const struct emu_operand *o = &i->op[1];                                        \
+        uint64_t v = o->kind == OPK_REG ? get_reg(c, o->reg, sz) : (uint64_t)o->disp;   \
+        lin_write(c, lin64(c, &i->op[0], ix), sz, v);                                   \
+        c->rip += i->len;                                                               \
+    }
+/* (generic handler, its 64-bit base form, its 64-bit base + index form,
+ * the memory operand's index, kind, size) */
+#define MEM64_FORMS(X)                                                                  \
+    X(h_mov_load1, h_mov_load1_b, h_mov_load1_x, 1, LOAD, 1, v)                        \
+    X(h_mov_load2, h_mov_load2_b, h_mov_load2_x, 1, LOAD, 2, v)                        \
+    X(h_mov_load4, h_mov_load4_b, h_mov_load4_x, 1, LOAD, 4, v)                        \
+    X(h_mov_load8, h_mov_load8_b, h_mov_load8_x, 1, LOAD, 8, v)                        \
+    X(h_movzx_load1, h_movzx_load1_b, h_movzx_load1_x, 1, LOAD, 1, v)                  \
+    X(h_movzx_load2, h_movzx_load2_b, h_movzx_load2_x, 1, LOAD, 2, v)                  \
+    X(h_movsx_load1, h_movsx_load1_b, h_movsx_load1_x, 1, LOAD, 1, (uint64_t)(int64_t)(int8_t)v) \
+    X(h_movsx_load2, h_movsx_load2_b, h_movsx_load2_x, 1, LOAD, 2, (uint64_t)(int64_t)(int16_t)v) \
+    X(h_movsx_load4, h_movsx_load4_b, h_movsx_load4_x, 1, LOAD, 4, (uint64_t)(int64_t)(int32_t)v) \
+    X(h_mov_store1, h_mov_store1_b, h_mov_store1_x, 0, STORE, 1, v)                    \
+    X(h_mov_store2, h_mov_store2_b, h_mov_store2_x, 0, STORE, 2, v)                    \
+    X(h_mov_store4, h_mov_store4_b, h_mov_store4_x, 0, STORE, 4, v)                    \
+    X(h_mov_store8, h_mov_store8_b, h_mov_store8_x, 0, STORE, 8, v)
+#define MEM64_DEF_LOAD(b, x, sz, ext) MEM64_LOAD(b, sz, false, ext) MEM64_LOAD(x, sz, true, ext)
+#define MEM64_DEF_STORE(b, x, sz, ext) MEM64_STORE(b, sz, false) MEM64_STORE(x, sz, true)
+#define MEM64_DEF(gen, b, x, k, knd, sz, ext) MEM64_DEF_##knd(b, x, sz, ext)
+MEM64_FORMS(MEM64_DEF)
+
+emu_handler emu_mem64_form(emu_handler f, const struct emu_insn *i)
+{
+#define PICK_MEM64(gen, b, x, k, knd, sz, ext)                                         \
+    if (f == gen) {                                                                     \
+        const struct emu_operand *o = &i->op[k];                                        \
+        if (i->adsz != 8 || o->kind != OPK_MEM || o->base == EMU_NOREG ||               \
+            o->base == EMU_RIPREL || o->seg == FS_ || o->seg == GS_)                    \
+            return f;                                                                   \
+        return o->index == EMU_NOREG ? b : x;                                           \
+    }
+    MEM64_FORMS(PICK_MEM64)
+#undef PICK_MEM64
+    return f;
+}
+
 /* INC/DEC of a 32/64-bit register. */
 H(h_incdec_r)
 {
@@ -1874,6 +1941,8 @@ H(h_unimpl)
     X(h_lea) X(h_xchg) X(h_cmovcc) X(h_setcc) X(h_push_r) X(h_pop_r)
 
 THREADED_FORMS(THREADED)
+#define MEM64_THREADED(gen, b, x, k, knd, sz, ext) THREADED(b) THREADED(x)
+MEM64_FORMS(MEM64_THREADED)
 #define ALU_OP_THREADED(form, sz, tag, opn, op) THREADED(h_##opn##_##tag)
 #define ALU_OP_THREADEDS(form, sz, tag) ALU_FAST_OPS(ALU_OP_THREADED, form, sz, tag)
 ALU_FORMS(ALU_OP_THREADEDS)
@@ -1882,6 +1951,9 @@ emu_handler emu_threaded_form(emu_handler f)
 {
 #define PICK(name) if (f == name) return name##_t;
     THREADED_FORMS(PICK)
+#define PICK_MEM64(gen, b, x, k, knd, sz, ext) PICK(b) PICK(x)
+    MEM64_FORMS(PICK_MEM64)
+#undef PICK_MEM64
 #define PICK_OP(form, sz, tag, opn, op) PICK(h_##opn##_##tag)
 #define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
     ALU_FORMS(PICK_OPS)

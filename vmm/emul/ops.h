@@ -19,6 +19,10 @@ emu_handler emu_alu_form(emu_handler f, unsigned sub);
 /* The fused + Jcc form of a per-op ALU handler, NULL if f is none. */
 emu_handler emu_alu_fused(emu_handler f);
 
+/* The 64-bit mode form of memory move f for insn i (decoded in 64-bit
+ * mode) when its address allows one (see ops.c), else f. */
+emu_handler emu_mem64_form(emu_handler f, const struct emu_insn *i);
+
 H(h_alu);
 H(h_alu_rr32);
 H(h_alu_ri32);
