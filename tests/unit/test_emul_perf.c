@@ -290,6 +290,175 @@ static void test_shadow_fused(void)
     done(&f);
 }
 
+/* Threaded slots (each jumps to the next slot's handler): a store in the
+ * middle of a block that rewrites the block's next instruction stops the
+ * chain there, and the rewritten instruction runs in its new form. */
+static void test_threaded_smc(void)
+{
+    struct fx f;
+    setup(&f, true, false);
+    static const uint8_t code[] = {
+        0xC6, 0x05, 0x08, 0x10, 0x00, 0x00, 0x05,   /* 0x1000: mov byte [0x1008], 5 */
+        0xB8, 0x01, 0x00, 0x00, 0x00,               /* 0x1007: mov eax, 1 */
+        0x43,                                       /* 0x100C: inc ebx */
+        0x89, 0xC1,                                 /* 0x100D: mov ecx, eax */
+        0xF4 };                                     /* 0x100F: hlt */
+    put(&f, 0x1000, code, sizeof(code));
+    f.cpu.r[EBX_] = 0;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 5);
+    CU_ASSERT_EQUAL(f.cpu.r[EBX_], 1);
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 5);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1010);
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 5);
+    done(&f);
+}
+
+/* A fault in the middle of a chain of threaded slots: the instructions
+ * before it count and have their effects, none after it run. */
+static void test_threaded_fault(void)
+{
+    struct fx f;
+    setup(&f, false, false);
+    /* IVT[0] -> 0000:3000: hlt.
+     * 0x1000: mov ax, bx; add ax, 1; div cl (cl = 0); mov dx, 7; hlt */
+    static const uint8_t code[] = { 0x89, 0xD8, 0x83, 0xC0, 0x01, 0xF6, 0xF1,
+                                    0xBA, 0x07, 0x00, 0xF4 };
+    static const uint8_t h0[] = { 0xF4 };
+    uint32_t vec = 0x3000;
+    put(&f, 0, &vec, 4);
+    put(&f, 0x3000, h0, 1);
+    put(&f, 0x1000, code, sizeof(code));
+    f.cpu.r[EBX_] = 0x41;
+    f.cpu.r[ECX_] = 0;
+    f.cpu.r[EDX_] = 0;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 1000), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x3001);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_] & 0xFFFF, 0x42);
+    CU_ASSERT_EQUAL(f.cpu.r[EDX_], 0);                 /* never reached */
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 3);       /* mov, add, hlt */
+    /* the pushed return address is the DIV's */
+    uint16_t ret;
+    memcpy(&ret, f.mem.ram + (f.cpu.r[ESP_] & 0xFFFF), 2);
+    CU_ASSERT_EQUAL(ret, 0x1005);
+    done(&f);
+}
+
+/* STI's shadow covers one instruction also when that one is a threaded
+ * slot that would run on to the next by itself. */
+static void test_shadow_threaded(void)
+{
+    struct fx f;
+    setup(&f, false, false);
+    atomic_bool line = true;
+    f.cpu.env.intr_line = &line;
+    /* 0x1000: sti ; 0x1001: mov ax, bx ; 0x1003: mov cx, dx ; 0x1005: hlt */
+    static const uint8_t code[] = { 0xFB, 0x89, 0xD8, 0x89, 0xD1, 0xF4 };
+    put(&f, 0x1000, code, sizeof(code));
+    f.cpu.eip = 0x1001;             /* warm the cache with the threaded block */
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    f.cpu.eip = 0x1000;
+    f.cpu.halted = false;
+    f.cpu.r[EBX_] = 0x1234;
+    f.cpu.r[EDX_] = 0x5678;
+    f.cpu.r[EAX_] = f.cpu.r[ECX_] = 0;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_IRQ_CHECK);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1003);               /* after the first MOV only */
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x1234);
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 0);
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 2);      /* STI, MOV */
+    done(&f);
+}
+
+/* 64-bit mode, CPL0, paging off (the walker maps linear = physical): a
+ * GDT at 0x500 (null, 64-bit code 0x08, data 0x10) and an IDT at 0x600
+ * whose #SS and #GP gates lead to a HLT at 0x3000 + vector. */
+static void setup64(struct fx *f)
+{
+    setup(f, true, false);
+    static const uint64_t gdt[] = { 0, 0x00209A0000000000ull, 0x00CF92000000FFFFull };
+    put(f, 0x500, gdt, sizeof(gdt));
+    for (unsigned v = EXC_SS; v <= EXC_GP; v++) {
+        uint32_t off = 0x3000 + v;
+        uint32_t gate[4] = { 0x00080000u | (off & 0xFFFF), (off & 0xFFFF0000u) | 0x8E00u, 0, 0 };
+        put(f, 0x600 + 16 * v, gate, sizeof(gate));
+        static const uint8_t hlt = 0xF4;
+        put(f, off, &hlt, 1);
+    }
+    struct x86_state s;
+    emu_get_state(&f->cpu, &s);
+    s.cr4 |= 0x20;
+    s.efer = (1u << 8) | (1u << 10);
+    s.seg[X86_CS] = (struct x86_seg){ .limit = 0xFFFFFFFF, .selector = 0x08, .type = 0xB,
+                                      .present = true, .s = true, .l = true, .g = true };
+    s.gdt = (struct x86_dtable){ 0x500, sizeof(gdt) - 1 };
+    s.idt = (struct x86_dtable){ 0x600, 16 * 14 - 1 };
+    emu_set_state(&f->cpu, &s);
+}
+
+/* The 64-bit mode memory moves (base / base + index forms): values, sizes
+ * and extension, and a non-canonical address faults (#GP, #SS through
+ * RSP/RBP) on that instruction after the ones before it completed. */
+static void test_mem64_forms(void)
+{
+    static const uint8_t code[] = {
+        0x48, 0x8B, 0x43, 0x08,                 /* 0x1000: mov rax, [rbx+8] */
+        0x0F, 0xB6, 0x4C, 0x73, 0x01,           /* 0x1004: movzx ecx, byte [rbx+rsi*2+1] */
+        0x89, 0x44, 0xB3, 0x10,                 /* 0x1009: mov [rbx+rsi*4+0x10], eax */
+        0x48, 0x0F, 0xBF, 0x13,                 /* 0x100D: movsx rdx, word [rbx] */
+        0x66, 0xC7, 0x43, 0x20, 0x34, 0x12,     /* 0x1011: mov word [rbx+0x20], 0x1234 */
+        0x4C, 0x8B, 0x07,                       /* 0x1017: mov r8, [rdi] */
+        0xF4 };                                 /* 0x101A: hlt */
+    for (int pass = 0; pass < 3; pass++) {
+        struct fx f;
+        setup64(&f);
+        put(&f, 0x1000, code, sizeof(code));
+        static const uint8_t data[] = { 0x80, 0xFF, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+                                        0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x88 };
+        put(&f, 0x2000, data, sizeof(data));
+        f.cpu.r[EBX_] = 0x2000;
+        f.cpu.r[ESI_] = 1;
+        f.cpu.r[EDX_] = 0;
+        f.cpu.r[8] = 0x55;
+        /* pass 0: a canonical RDI (runs through); 1: non-canonical (#GP);
+         * 2: the last load through RBP instead, non-canonical (#SS) */
+        f.cpu.r[EDI_] = pass == 0 ? 0x2000 : 0x0000800000000000ull;
+        if (pass == 2) {
+            f.mem.ram[0x1019] = 0x45;           /* mov r8, [rbp+0] */
+            f.mem.ram[0x101A] = 0x00;
+            f.mem.ram[0x101B] = 0xF4;
+            f.cpu.r[EBP_] = 0xFFFF7FFFFFFFFFF0ull;
+        }
+        uint64_t before = f.cpu.st.insns;
+        CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+        CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x8807060504030201ull);
+        CU_ASSERT_EQUAL(f.cpu.r[ECX_], 0x44);                     /* [0x2003] */
+        uint32_t st;
+        memcpy(&st, f.mem.ram + 0x2014, 4);
+        CU_ASSERT_EQUAL(st, 0x04030201u);
+        CU_ASSERT_EQUAL(f.cpu.r[EDX_], 0xFFFFFFFFFFFFFF80ull);   /* sign-extended 0xFF80 */
+        uint16_t w;
+        memcpy(&w, f.mem.ram + 0x2020, 2);
+        CU_ASSERT_EQUAL(w, 0x1234);
+        if (pass == 0) {
+            CU_ASSERT_EQUAL(f.cpu.r[8], 0x887766554433FF80ull);
+            CU_ASSERT_EQUAL(f.cpu.rip, 0x101B);
+            CU_ASSERT_EQUAL(f.cpu.st.insns - before, 7);
+        } else {
+            CU_ASSERT_EQUAL(f.cpu.r[8], 0x55);                    /* the load never happened */
+            CU_ASSERT_EQUAL(f.cpu.rip, 0x3001 + (pass == 1 ? EXC_GP : EXC_SS));
+            CU_ASSERT_EQUAL(f.cpu.st.insns - before, 6);          /* 5 moves + the HLT */
+            uint64_t ret;
+            memcpy(&ret, f.mem.ram + f.cpu.r[ESP_] + 8, 8);       /* above the error code */
+            CU_ASSERT_EQUAL(ret, 0x1017);
+        }
+        done(&f);
+    }
+}
+
 void suite_emul_perf(void)
 {
     CU_pSuite s = CU_add_suite("emul_perf", NULL, NULL);
@@ -300,4 +469,8 @@ void suite_emul_perf(void)
     CU_add_test(s, "fused compare + Jcc", test_fused_jcc);
     CU_add_test(s, "ALU reg, [mem] fast forms", test_alu_rm);
     CU_add_test(s, "STI shadow before a fused compare + Jcc", test_shadow_fused);
+    CU_add_test(s, "threaded slots stop at a store to the next instruction", test_threaded_smc);
+    CU_add_test(s, "fault in a chain of threaded slots", test_threaded_fault);
+    CU_add_test(s, "STI shadow over a threaded slot", test_shadow_threaded);
+    CU_add_test(s, "64-bit mode memory move forms", test_mem64_forms);
 }

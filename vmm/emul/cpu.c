@@ -418,6 +418,7 @@ static struct emu_block *decode_block(struct emu_cpu *c, uint64_t lin, uint64_t 
     }
     struct emu_block *b = &k->blocks[k->nblocks];
     unsigned nexec = emu_fuse_tail(dst, n);
+    emu_thread_block(dst, nexec);
     *b = (struct emu_block){ .phys = pa, .phys_len = pos, .insns = dst, .n = (uint16_t)n,
                              .nexec = (uint16_t)nexec, .mode = mode, .valid = true,
                              .cached = true, .pnext = -1 };
@@ -589,9 +590,15 @@ static enum emu_exit run_blocks(struct emu_cpu *c, uint64_t target)
         c->blk_rip = c->rip;
         c->st.blocks_run++;
         const struct emu_insn *in = b->insns, *end = in + n;
+        /* Threaded handlers (ops.c) run on to the next slot themselves and
+         * leave c->at at the last slot they started; the shadow's single
+         * instruction is held to itself by a pre-set stop_block. */
+        if (unlikely(shadow))
+            c->stop_block = true;
         while (in < end) {
+            c->at = in;
             in->fn(c, in);
-            in++;
+            in = c->at + 1;
             if (unlikely(c->stop_block)) {
                 c->stop_block = false;
                 break;

@@ -204,19 +204,19 @@ static emu_handler select_handler(unsigned id, struct emu_insn *i, const uint8_t
             return NULL;
         if (i->op[0].kind == OPK_REG && i->op[0].size == 4) {
             if (i->op[1].kind == OPK_REG && i->op[1].size == 4)
-                return h_alu_rr32;
+                return emu_alu_form(h_alu_rr32, i->sub);
             if (i->op[1].kind == OPK_IMM)
-                return h_alu_ri32;
+                return emu_alu_form(h_alu_ri32, i->sub);
         }
         if (i->op[0].kind == OPK_REG && i->op[0].size == 8) {
             if (i->op[1].kind == OPK_REG && i->op[1].size == 8)
-                return h_alu_rr64;
+                return emu_alu_form(h_alu_rr64, i->sub);
             if (i->op[1].kind == OPK_IMM)
-                return h_alu_ri64;
+                return emu_alu_form(h_alu_ri64, i->sub);
         }
         if (i->op[0].kind == OPK_REG && i->op[1].kind == OPK_MEM &&
             i->op[0].size == i->op[1].size && (i->op[0].size == 4 || i->op[0].size == 8))
-            return i->op[0].size == 4 ? h_alu_rm32 : h_alu_rm64;
+            return emu_alu_form(i->op[0].size == 4 ? h_alu_rm32 : h_alu_rm64, i->sub);
         return h_alu;
     case X86_INS_TEST: return h_test;
     case X86_INS_INC: case X86_INS_DEC:
@@ -612,6 +612,8 @@ unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, u
         if (!lockable)
             fn = h_ud;
     }
+    if (mode == 2)
+        fn = emu_mem64_form(fn, i);
     i->fn = fn;
     if (fn == h_unimpl || fn == h_ud)
         i->ends = 1;
@@ -633,11 +635,20 @@ unsigned emu_fuse_tail(struct emu_insn *in, unsigned n)
                       : f == h_alu && p->sub == ALU_CMP ? h_cmp_jcc  /* CMP never writes */
                       : f == h_test ? h_test_jcc
                       : f == h_incdec_r ? h_incdec_r_jcc
-                      : NULL;
+                      : emu_alu_fused(f);     /* the per-op ALU forms */
     if (!fused || p->ends)
         return n;
     p->fn = fused;
     return n - 1;
+}
+
+void emu_thread_block(struct emu_insn *in, unsigned nexec)
+{
+    for (unsigned k = 0; k + 1 < nexec; k++) {
+        emu_handler t = in[k].ends ? NULL : emu_threaded_form(in[k].fn);
+        if (t)
+            in[k].fn = t;
+    }
 }
 
 bool emu_insn_ends_block(const struct emu_insn *i)

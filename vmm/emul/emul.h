@@ -259,6 +259,10 @@ struct emu_cpu {
     bool lma;               /* EFER.LMA */
     bool code64;            /* 64-bit mode: LMA and CS.L */
     bool stop_block;        /* the current block must end after this insn */
+    /* The slot the block loop or a threaded handler last dispatched to:
+     * where the loop resumes when a chain of threaded handlers returns
+     * (see emu_threaded_form in ops.c). */
+    const struct emu_insn *at;
     bool intr_shadow;       /* STI / MOV SS / POP SS */
     bool halted;
     bool a20;

@@ -323,6 +323,9 @@ unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, u
 /* Fuses a block's closing compare + Jcc into one dispatch (emu_insn n-2
  * gets a pair handler).  Returns how many slots the block loop runs. */
 unsigned emu_fuse_tail(struct emu_insn *insns, unsigned n);
+/* Gives slots 0..nexec-2 of a cached block their threaded forms (each
+ * jumps to the next slot's handler; see ops.c). */
+void emu_thread_block(struct emu_insn *insns, unsigned nexec);
 /* Ends a block after this instruction? */
 bool emu_insn_ends_block(const struct emu_insn *i);
 

@@ -180,57 +180,66 @@ H(h_alu)
     next(c, i);
 }
 
-/* Fast forms: register destination, register or immediate source. */
-H(h_alu_rr32)
-{
-    uint64_t a = (uint32_t)c->r[i->op[0].reg], b = (uint32_t)c->r[i->op[1].reg];
-    uint64_t r = alu(c, i->sub, 4, a, b);
-    if (i->sub != ALU_CMP)
-        c->r[i->op[0].reg] = r;
-    c->rip += i->len;
-}
-
-H(h_alu_ri32)
-{
-    uint64_t a = (uint32_t)c->r[i->op[0].reg], b = (uint32_t)i->op[1].disp;
-    uint64_t r = alu(c, i->sub, 4, a, b);
-    if (i->sub != ALU_CMP)
-        c->r[i->op[0].reg] = r;
-    c->rip += i->len;
-}
-
-H(h_alu_rr64)
+/* Fast forms: register destination, register, immediate or (read-only)
+ * memory source.  The bodies take the ALU op as an argument: the generic
+ * handlers pass i->sub (ADC/SBB use those), and the per-op handlers below
+ * pass a constant, which folds alu()'s switch away and keeps them leaf
+ * functions (no CF materialisation call, no saved registers). */
+EMU_INLINE void alu_rr(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz)
 {
     uint64_t a = c->r[i->op[0].reg], b = c->r[i->op[1].reg];
-    uint64_t r = alu(c, i->sub, 8, a, b);
-    if (i->sub != ALU_CMP)
+    if (sz == 4)
+        a = (uint32_t)a, b = (uint32_t)b;
+    uint64_t r = alu(c, op, sz, a, b);
+    if (op != ALU_CMP)
+        c->r[i->op[0].reg] = r;
+    c->rip += i->len;
+}
+
+EMU_INLINE void alu_ri(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz)
+{
+    uint64_t a = c->r[i->op[0].reg], b = (uint64_t)i->op[1].disp;
+    if (sz == 4)
+        a = (uint32_t)a, b = (uint32_t)b;
+    uint64_t r = alu(c, op, sz, a, b);
+    if (op != ALU_CMP)
         c->r[i->op[0].reg] = r;
     c->rip += i->len;
 }
 
 /* ALU reg, [mem] of 32/64 bits: the source is only read, the
  * destination is a register (CMP leaves it). */
-#define ALU_RM(name, sz)                                                                \
-    H(name)                                                                             \
-    {                                                                                   \
-        uint64_t b = rd_mem(c, i->op[1].seg, ea(c, &i->op[1], i->adsz), sz);            \
-        uint64_t a = sz == 8 ? c->r[i->op[0].reg] : (uint32_t)c->r[i->op[0].reg];       \
-        uint64_t r = alu(c, i->sub, sz, a, b);                                          \
-        if (i->sub != ALU_CMP)                                                          \
-            c->r[i->op[0].reg] = r;                                                     \
-        next(c, i);                                                                     \
-    }
-ALU_RM(h_alu_rm32, 4)
-ALU_RM(h_alu_rm64, 8)
-
-H(h_alu_ri64)
+EMU_INLINE void alu_rm(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz)
 {
-    uint64_t a = c->r[i->op[0].reg], b = (uint64_t)i->op[1].disp;
-    uint64_t r = alu(c, i->sub, 8, a, b);
-    if (i->sub != ALU_CMP)
+    uint64_t b = rd_mem(c, i->op[1].seg, ea(c, &i->op[1], i->adsz), sz);
+    uint64_t a = sz == 8 ? c->r[i->op[0].reg] : (uint32_t)c->r[i->op[0].reg];
+    uint64_t r = alu(c, op, sz, a, b);
+    if (op != ALU_CMP)
         c->r[i->op[0].reg] = r;
-    c->rip += i->len;
+    next(c, i);
 }
+
+H(h_alu_rr32) { alu_rr(c, i, i->sub, 4); }
+H(h_alu_ri32) { alu_ri(c, i, i->sub, 4); }
+H(h_alu_rr64) { alu_rr(c, i, i->sub, 8); }
+H(h_alu_ri64) { alu_ri(c, i, i->sub, 8); }
+H(h_alu_rm32) { alu_rm(c, i, i->sub, 4); }
+H(h_alu_rm64) { alu_rm(c, i, i->sub, 8); }
+
+/* The per-op forms: (form, size) x (ADD, OR, AND, SUB, XOR, CMP). */
+#define ALU_FORMS(X)                                                                    \
+    X(rr, 4, rr32) X(ri, 4, ri32) X(rr, 8, rr64) X(ri, 8, ri64) X(rm, 4, rm32) X(rm, 8, rm64)
+#define ALU_FAST_OPS(X, form, sz, tag)                                                  \
+    X(form, sz, tag, add, ALU_ADD) X(form, sz, tag, or, ALU_OR)                         \
+    X(form, sz, tag, and, ALU_AND) X(form, sz, tag, sub, ALU_SUB)                       \
+    X(form, sz, tag, xor, ALU_XOR) X(form, sz, tag, cmp, ALU_CMP)
+#define ALU_OP_HANDLER(form, sz, tag, opn, op)                                          \
+    static void h_##opn##_##tag(struct emu_cpu *c, const struct emu_insn *i)            \
+    {                                                                                   \
+        alu_##form(c, i, op, sz);                                                       \
+    }
+#define ALU_OP_HANDLERS(form, sz, tag) ALU_FAST_OPS(ALU_OP_HANDLER, form, sz, tag)
+ALU_FORMS(ALU_OP_HANDLERS)
 
 H(h_test)
 {
@@ -565,6 +574,73 @@ MOVX_LOAD(h_movzx_load2, 2, v)
 MOVX_LOAD(h_movsx_load1, 1, (uint64_t)(int64_t)(int8_t)v)
 MOVX_LOAD(h_movsx_load2, 2, (uint64_t)(int64_t)(int16_t)v)
 MOVX_LOAD(h_movsx_load4, 4, (uint64_t)(int64_t)(int32_t)v)
+
+/* 64-bit mode forms of the memory moves above, for a 64-bit address with
+ * a base register (no RIP-relative), an optional index and a segment
+ * without a base (not FS/GS): the decoder knows all that (blocks are
+ * keyed by mode), so the address is base + index + disp with no mode,
+ * size or segment tests left; only the canonical check remains.  RIP
+ * advances without the IP mask (all ones in 64-bit mode). */
+EMU_INLINE uint64_t lin64(struct emu_cpu *c, const struct emu_operand *o, bool ix)
+{
+    uint64_t a = (uint64_t)o->disp + c->r[o->base];
+    if (ix)
+        a += c->r[o->index] << o->scale;
+    if (unlikely(!canonical(a)))
+        emu_seg_fault(c, o->seg);
+    return a;
+}
+
+#define MEM64_LOAD(name, ssz, ix, ext)                                                  \
+    static void name(struct emu_cpu *c, const struct emu_insn *i)                       \
+    {                                                                                   \
+        uint64_t v = lin_read(c, lin64(c, &i->op[1], ix), ssz);                         \
+        set_reg(c, i->op[0].reg, i->op[0].size, ext);                                   \
+        c->rip += i->len;                                                               \
+    }
+#define MEM64_STORE(name, sz, ix)                                                       \
+    static void name(struct emu_cpu *c, const struct emu_insn *i)                       \
+    {                                                                                   \
+        const struct emu_operand *o = &i->op[1];                                        \
+        uint64_t v = o->kind == OPK_REG ? get_reg(c, o->reg, sz) : (uint64_t)o->disp;   \
+        lin_write(c, lin64(c, &i->op[0], ix), sz, v);                                   \
+        c->rip += i->len;                                                               \
+    }
+/* (generic handler, its 64-bit base form, its 64-bit base + index form,
+ * the memory operand's index, kind, size) */
+#define MEM64_FORMS(X)                                                                  \
+    X(h_mov_load1, h_mov_load1_b, h_mov_load1_x, 1, LOAD, 1, v)                        \
+    X(h_mov_load2, h_mov_load2_b, h_mov_load2_x, 1, LOAD, 2, v)                        \
+    X(h_mov_load4, h_mov_load4_b, h_mov_load4_x, 1, LOAD, 4, v)                        \
+    X(h_mov_load8, h_mov_load8_b, h_mov_load8_x, 1, LOAD, 8, v)                        \
+    X(h_movzx_load1, h_movzx_load1_b, h_movzx_load1_x, 1, LOAD, 1, v)                  \
+    X(h_movzx_load2, h_movzx_load2_b, h_movzx_load2_x, 1, LOAD, 2, v)                  \
+    X(h_movsx_load1, h_movsx_load1_b, h_movsx_load1_x, 1, LOAD, 1, (uint64_t)(int64_t)(int8_t)v) \
+    X(h_movsx_load2, h_movsx_load2_b, h_movsx_load2_x, 1, LOAD, 2, (uint64_t)(int64_t)(int16_t)v) \
+    X(h_movsx_load4, h_movsx_load4_b, h_movsx_load4_x, 1, LOAD, 4, (uint64_t)(int64_t)(int32_t)v) \
+    X(h_mov_store1, h_mov_store1_b, h_mov_store1_x, 0, STORE, 1, v)                    \
+    X(h_mov_store2, h_mov_store2_b, h_mov_store2_x, 0, STORE, 2, v)                    \
+    X(h_mov_store4, h_mov_store4_b, h_mov_store4_x, 0, STORE, 4, v)                    \
+    X(h_mov_store8, h_mov_store8_b, h_mov_store8_x, 0, STORE, 8, v)
+#define MEM64_DEF_LOAD(b, x, sz, ext) MEM64_LOAD(b, sz, false, ext) MEM64_LOAD(x, sz, true, ext)
+#define MEM64_DEF_STORE(b, x, sz, ext) MEM64_STORE(b, sz, false) MEM64_STORE(x, sz, true)
+#define MEM64_DEF(gen, b, x, k, knd, sz, ext) MEM64_DEF_##knd(b, x, sz, ext)
+MEM64_FORMS(MEM64_DEF)
+
+emu_handler emu_mem64_form(emu_handler f, const struct emu_insn *i)
+{
+#define PICK_MEM64(gen, b, x, k, knd, sz, ext)                                         \
+    if (f == gen) {                                                                     \
+        const struct emu_operand *o = &i->op[k];                                        \
+        if (i->adsz != 8 || o->kind != OPK_MEM || o->base == EMU_NOREG ||               \
+            o->base == EMU_RIPREL || o->seg == FS_ || o->seg == GS_)                    \
+            return f;                                                                   \
+        return o->index == EMU_NOREG ? b : x;                                           \
+    }
+    MEM64_FORMS(PICK_MEM64)
+#undef PICK_MEM64
+    return f;
+}
 
 /* INC/DEC of a 32/64-bit register. */
 H(h_incdec_r)
@@ -901,6 +977,29 @@ FUSED_JCC(h_alu_rm64_jcc, h_alu_rm64)
 FUSED_JCC(h_cmp_jcc, h_alu)
 FUSED_JCC(h_test_jcc, h_test)
 FUSED_JCC(h_incdec_r_jcc, h_incdec_r)
+#define ALU_OP_FUSED(form, sz, tag, opn, op) FUSED_JCC(h_##opn##_##tag##_jcc, h_##opn##_##tag)
+#define ALU_OP_FUSEDS(form, sz, tag) ALU_FAST_OPS(ALU_OP_FUSED, form, sz, tag)
+ALU_FORMS(ALU_OP_FUSEDS)
+
+emu_handler emu_alu_form(emu_handler f, unsigned sub)
+{
+#define PICK_OP(form, sz, tag, opn, op) if (f == h_alu_##tag && sub == op) return h_##opn##_##tag;
+#define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
+    ALU_FORMS(PICK_OPS)
+#undef PICK_OP
+#undef PICK_OPS
+    return f;
+}
+
+emu_handler emu_alu_fused(emu_handler f)
+{
+#define PICK_OP(form, sz, tag, opn, op) if (f == h_##opn##_##tag) return h_##opn##_##tag##_jcc;
+#define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
+    ALU_FORMS(PICK_OPS)
+#undef PICK_OP
+#undef PICK_OPS
+    return NULL;
+}
 
 H(h_jmp_ind) { jump_to(c, i, rd_op(c, i, 0)); }
 
@@ -1800,4 +1899,66 @@ H(h_unimpl)
     char what[48];
     snprintf(what, sizeof(what), "instruction (capstone id %u)", i->id);
     emu_unimplemented(c, what);
+}
+
+/* ---- threaded forms ----
+ *
+ * A block slot that is not the block's last runs its handler and then
+ * jumps straight to the next slot's handler (a sibling call, so a chain
+ * of them is a sequence of indirect jumps, not call + return + loop test
+ * per instruction, and each handler's jump has its own predictor entry).
+ * c->at tells the block loop where to resume when the chain reaches a
+ * slot without a threaded form (that one returns to the loop) or an
+ * instruction asked the block to stop (SMC, STI/MOV SS shadow).  Only
+ * plain data instructions get a threaded form: anything that can change
+ * the mode, the memory map or interrupt state ends its block anyway. */
+#define DISPATCH_NEXT(c, i)                                                             \
+    do {                                                                                \
+        if (unlikely((c)->stop_block))                                                  \
+            return;                                                                     \
+        const struct emu_insn *n_ = (i) + 1;                                            \
+        (c)->at = n_;                                                                   \
+        n_->fn((c), n_);                                                                \
+    } while (0)
+
+#define THREADED(name)                                                                  \
+    static __attribute__((flatten)) void name##_t(struct emu_cpu *c,                   \
+                                                  const struct emu_insn *i)             \
+    {                                                                                   \
+        name(c, i);                                                                     \
+        DISPATCH_NEXT(c, i);                                                            \
+    }
+
+#define THREADED_FORMS(X)                                                               \
+    X(h_mov_load1) X(h_mov_load2) X(h_mov_load4) X(h_mov_load8)                        \
+    X(h_mov_store1) X(h_mov_store2) X(h_mov_store4) X(h_mov_store8)                    \
+    X(h_movzx_load1) X(h_movzx_load2)                                                   \
+    X(h_movsx_load1) X(h_movsx_load2) X(h_movsx_load4)                                  \
+    X(h_mov_rr32) X(h_mov_rr64) X(h_mov) X(h_mov_load) X(h_mov_store) X(h_movx)        \
+    X(h_alu_rr32) X(h_alu_ri32) X(h_alu_rr64) X(h_alu_ri64) X(h_alu_rm32) X(h_alu_rm64) \
+    X(h_alu) X(h_test) X(h_incdec_r) X(h_incdec) X(h_neg) X(h_not)                     \
+    X(h_shift_ri) X(h_shift) X(h_shxd) X(h_imul) X(h_mul1)                              \
+    X(h_lea) X(h_xchg) X(h_cmovcc) X(h_setcc) X(h_push_r) X(h_pop_r)
+
+THREADED_FORMS(THREADED)
+#define MEM64_THREADED(gen, b, x, k, knd, sz, ext) THREADED(b) THREADED(x)
+MEM64_FORMS(MEM64_THREADED)
+#define ALU_OP_THREADED(form, sz, tag, opn, op) THREADED(h_##opn##_##tag)
+#define ALU_OP_THREADEDS(form, sz, tag) ALU_FAST_OPS(ALU_OP_THREADED, form, sz, tag)
+ALU_FORMS(ALU_OP_THREADEDS)
+
+emu_handler emu_threaded_form(emu_handler f)
+{
+#define PICK(name) if (f == name) return name##_t;
+    THREADED_FORMS(PICK)
+#define PICK_MEM64(gen, b, x, k, knd, sz, ext) PICK(b) PICK(x)
+    MEM64_FORMS(PICK_MEM64)
+#undef PICK_MEM64
+#define PICK_OP(form, sz, tag, opn, op) PICK(h_##opn##_##tag)
+#define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
+    ALU_FORMS(PICK_OPS)
+#undef PICK_OP
+#undef PICK_OPS
+#undef PICK
+    return NULL;
 }

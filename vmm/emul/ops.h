@@ -7,6 +7,22 @@
 enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
 enum { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAL, SH_SAR };
 
+/* The threaded form of handler f (runs f, then jumps to the next slot's
+ * handler), NULL if f has none.  Only for slots that are not a block's
+ * last. */
+emu_handler emu_threaded_form(emu_handler f);
+
+/* The per-op form (ADD/OR/AND/SUB/XOR/CMP with the op a constant) of a
+ * register-destination ALU fast form f (h_alu_rr32 ... h_alu_rm64) for op
+ * sub; f itself for the others (ADC, SBB). */
+emu_handler emu_alu_form(emu_handler f, unsigned sub);
+/* The fused + Jcc form of a per-op ALU handler, NULL if f is none. */
+emu_handler emu_alu_fused(emu_handler f);
+
+/* The 64-bit mode form of memory move f for insn i (decoded in 64-bit
+ * mode) when its address allows one (see ops.c), else f. */
+emu_handler emu_mem64_form(emu_handler f, const struct emu_insn *i);
+
 H(h_alu);
 H(h_alu_rr32);
 H(h_alu_ri32);
