@@ -459,6 +459,33 @@ static void test_mem64_forms(void)
     }
 }
 
+/* 64-bit mode LEA forms (base, base + index) truncate to the operand
+ * size like any register write: 16-bit merges, 32-bit zero-extends; a
+ * non-canonical result is no fault (nothing is accessed). */
+static void test_lea64_forms(void)
+{
+    struct fx f;
+    setup64(&f);
+    static const uint8_t code[] = {
+        0x48, 0x8D, 0x44, 0xF3, 0x10,   /* 0x1000: lea rax, [rbx+rsi*8+0x10] */
+        0x8D, 0x4B, 0xFF,               /* 0x1005: lea ecx, [rbx-1] */
+        0x66, 0x8D, 0x14, 0x33,         /* 0x1008: lea dx, [rbx+rsi] */
+        0x48, 0x8D, 0x7D, 0x00,         /* 0x100C: lea rdi, [rbp+0] */
+        0xF4 };                         /* 0x1010: hlt */
+    put(&f, 0x1000, code, sizeof(code));
+    f.cpu.r[EBX_] = 0x0000000100000000ull;
+    f.cpu.r[ESI_] = 0x20;
+    f.cpu.r[EDX_] = 0xAAAAAAAAAAAAAAAAull;
+    f.cpu.r[EBP_] = 0x0000800000000000ull;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x0000000100000110ull);
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 0xFFFFFFFFu);
+    CU_ASSERT_EQUAL(f.cpu.r[EDX_], 0xAAAAAAAAAAAA0020ull);
+    CU_ASSERT_EQUAL(f.cpu.r[EDI_], 0x0000800000000000ull);
+    CU_ASSERT_EQUAL(f.cpu.rip, 0x1011);
+    done(&f);
+}
+
 void suite_emul_perf(void)
 {
     CU_pSuite s = CU_add_suite("emul_perf", NULL, NULL);
@@ -473,4 +500,5 @@ void suite_emul_perf(void)
     CU_add_test(s, "fault in a chain of threaded slots", test_threaded_fault);
     CU_add_test(s, "STI shadow over a threaded slot", test_shadow_threaded);
     CU_add_test(s, "64-bit mode memory move forms", test_mem64_forms);
+    CU_add_test(s, "64-bit mode LEA forms", test_lea64_forms);
 }

@@ -376,9 +376,9 @@ H(h_shift)
 
 /* SHL/SHR/SAR of a 32/64-bit register by an immediate (the decoder's
  * pick for those): same results and flags as h_shift. */
-H(h_shift_ri)
+EMU_INLINE void shift_ri(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz)
 {
-    unsigned sz = i->op[0].size, bits = sz * 8, reg = i->op[0].reg;
+    unsigned bits = sz * 8, reg = i->op[0].reg;
     unsigned n = (unsigned)i->op[1].disp & (sz == 8 ? 0x3F : 0x1F);
     if (n == 0) {
         next(c, i);
@@ -386,11 +386,11 @@ H(h_shift_ri)
     }
     uint64_t m = size_mask(sz), a = c->r[reg] & m, r;
     bool cf, of;
-    if (i->sub == SH_SHL) {
+    if (op == SH_SHL) {
         r = (a << n) & m;
         cf = (a >> (bits - n)) & 1;
         of = ((r >> (bits - 1)) & 1) ^ cf;
-    } else if (i->sub == SH_SHR) {
+    } else if (op == SH_SHR) {
         r = a >> n;
         cf = (a >> (n - 1)) & 1;
         of = (a >> (bits - 1)) & 1;
@@ -404,6 +404,17 @@ H(h_shift_ri)
     set_szp(c, r, sz, cf, of, false);
     next(c, i);
 }
+
+H(h_shift_ri) { shift_ri(c, i, i->sub, i->op[0].size); }
+
+/* Per op and size, the op and size constants: branch-free but for the
+ * zero count. */
+#define SHIFT_RI_FORMS(X)                                                               \
+    X(h_shl_ri32, SH_SHL, 4) X(h_shr_ri32, SH_SHR, 4) X(h_sar_ri32, SH_SAR, 4)          \
+    X(h_shl_ri64, SH_SHL, 8) X(h_shr_ri64, SH_SHR, 8) X(h_sar_ri64, SH_SAR, 8)
+#define SHIFT_RI_DEF(name, op, sz)                                                      \
+    static void name(struct emu_cpu *c, const struct emu_insn *i) { shift_ri(c, i, op, sz); }
+SHIFT_RI_FORMS(SHIFT_RI_DEF)
 
 H(h_shxd)
 {
@@ -491,6 +502,24 @@ H(h_imul)   /* IMUL r, r/m [, imm] */
     set_szp(c, r, sz, ovf, ovf, false);
     next(c, i);
 }
+
+/* IMUL r, r and IMUL r, r, imm of 32/64 bits (the decoder's pick for
+ * those): the same products and flags as h_imul. */
+EMU_INLINE void imul_regs(struct emu_cpu *c, const struct emu_insn *i, unsigned sz, bool imm)
+{
+    int64_t a = (int64_t)sext(c->r[i->op[imm ? 1 : 0].reg], sz);
+    int64_t b = (int64_t)sext(imm ? (uint64_t)i->op[2].disp : c->r[i->op[1].reg], sz);
+    s128 p = (s128)a * b;
+    uint64_t r = (uint64_t)p & size_mask(sz);
+    bool ovf = (s128)(int64_t)sext(r, sz) != p;
+    c->r[i->op[0].reg] = r;
+    set_szp(c, r, sz, ovf, ovf, false);
+    c->rip += i->len;
+}
+static void h_imul_rr32(struct emu_cpu *c, const struct emu_insn *i) { imul_regs(c, i, 4, false); }
+static void h_imul_rr64(struct emu_cpu *c, const struct emu_insn *i) { imul_regs(c, i, 8, false); }
+static void h_imul_rri32(struct emu_cpu *c, const struct emu_insn *i) { imul_regs(c, i, 4, true); }
+static void h_imul_rri64(struct emu_cpu *c, const struct emu_insn *i) { imul_regs(c, i, 8, true); }
 
 H(h_div)    /* sub: 0 DIV, 1 IDIV */
 {
@@ -627,6 +656,20 @@ EMU_INLINE uint64_t lin64(struct emu_cpu *c, const struct emu_operand *o, bool i
 #define MEM64_DEF(gen, b, x, k, knd, sz, ext) MEM64_DEF_##knd(b, x, sz, ext)
 MEM64_FORMS(MEM64_DEF)
 
+/* LEA of a 64-bit base (+ index) address in 64-bit mode: no memory access,
+ * so no canonical check either. */
+EMU_INLINE void lea64(struct emu_cpu *c, const struct emu_insn *i, bool ix)
+{
+    const struct emu_operand *o = &i->op[1];
+    uint64_t a = (uint64_t)o->disp + c->r[o->base];
+    if (ix)
+        a += c->r[o->index] << o->scale;
+    set_reg(c, i->op[0].reg, i->op[0].size, a);
+    c->rip += i->len;
+}
+static void h_lea_b(struct emu_cpu *c, const struct emu_insn *i) { lea64(c, i, false); }
+static void h_lea_x(struct emu_cpu *c, const struct emu_insn *i) { lea64(c, i, true); }
+
 emu_handler emu_mem64_form(emu_handler f, const struct emu_insn *i)
 {
 #define PICK_MEM64(gen, b, x, k, knd, sz, ext)                                         \
@@ -640,6 +683,33 @@ emu_handler emu_mem64_form(emu_handler f, const struct emu_insn *i)
     MEM64_FORMS(PICK_MEM64)
 #undef PICK_MEM64
     return f;
+}
+
+emu_handler emu_special_form(emu_handler f, const struct emu_insn *i, unsigned mode)
+{
+    if (f == h_shift_ri) {
+        bool q = i->op[0].size == 8;
+        return i->sub == SH_SHL ? (q ? h_shl_ri64 : h_shl_ri32)
+             : i->sub == SH_SHR ? (q ? h_shr_ri64 : h_shr_ri32)
+             : i->sub == SH_SAR ? (q ? h_sar_ri64 : h_sar_ri32) : f;
+    }
+    if (f == h_imul && i->op[0].kind == OPK_REG && (i->op[0].size == 4 || i->op[0].size == 8)) {
+        bool q = i->op[0].size == 8;
+        if (i->nops == 2 && i->op[1].kind == OPK_REG)
+            return q ? h_imul_rr64 : h_imul_rr32;
+        if (i->nops == 3 && i->op[1].kind == OPK_REG && i->op[2].kind == OPK_IMM)
+            return q ? h_imul_rri64 : h_imul_rri32;
+        return f;
+    }
+    if (mode != 2)
+        return f;
+    if (f == h_lea) {
+        const struct emu_operand *o = &i->op[1];
+        if (i->adsz != 8 || o->base == EMU_NOREG || o->base == EMU_RIPREL)
+            return f;
+        return o->index == EMU_NOREG ? h_lea_b : h_lea_x;
+    }
+    return emu_mem64_form(f, i);
 }
 
 /* INC/DEC of a 32/64-bit register. */
@@ -1941,6 +2011,10 @@ H(h_unimpl)
     X(h_lea) X(h_xchg) X(h_cmovcc) X(h_setcc) X(h_push_r) X(h_pop_r)
 
 THREADED_FORMS(THREADED)
+#define SHIFT_RI_THREADED(name, op, sz) THREADED(name)
+SHIFT_RI_FORMS(SHIFT_RI_THREADED)
+THREADED(h_imul_rr32) THREADED(h_imul_rr64) THREADED(h_imul_rri32) THREADED(h_imul_rri64)
+THREADED(h_lea_b) THREADED(h_lea_x)
 #define MEM64_THREADED(gen, b, x, k, knd, sz, ext) THREADED(b) THREADED(x)
 MEM64_FORMS(MEM64_THREADED)
 #define ALU_OP_THREADED(form, sz, tag, opn, op) THREADED(h_##opn##_##tag)
@@ -1951,6 +2025,11 @@ emu_handler emu_threaded_form(emu_handler f)
 {
 #define PICK(name) if (f == name) return name##_t;
     THREADED_FORMS(PICK)
+#define PICK_SHIFT_RI(name, op, sz) PICK(name)
+    SHIFT_RI_FORMS(PICK_SHIFT_RI)
+#undef PICK_SHIFT_RI
+    PICK(h_imul_rr32) PICK(h_imul_rr64) PICK(h_imul_rri32) PICK(h_imul_rri64)
+    PICK(h_lea_b) PICK(h_lea_x)
 #define PICK_MEM64(gen, b, x, k, knd, sz, ext) PICK(b) PICK(x)
     MEM64_FORMS(PICK_MEM64)
 #undef PICK_MEM64
