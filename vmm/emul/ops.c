@@ -219,6 +219,42 @@ EMU_INLINE void alu_rm(struct emu_cpu *c, const struct emu_insn *i, unsigned op,
     next(c, i);
 }
 
+/* 64-bit mode, 64-bit address of a base register (no RIP-relative) with
+ * an optional index and a segment without a base (not FS/GS): the
+ * decoder knows all that (blocks are keyed by mode), so only the
+ * canonical check (#GP, #SS for SS) is left at run time. */
+EMU_INLINE uint64_t lin64(struct emu_cpu *c, const struct emu_operand *o, bool ix)
+{
+    uint64_t a = (uint64_t)o->disp + c->r[o->base];
+    if (ix)
+        a += c->r[o->index] << o->scale;
+    if (unlikely(!canonical(a)))
+        emu_seg_fault(c, o->seg);
+    return a;
+}
+
+/* ALU reg, [mem] in 64-bit mode with such an address (ix: indexed). */
+EMU_INLINE void alu_rmq(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz,
+                        bool ix)
+{
+    uint64_t b = lin_read(c, lin64(c, &i->op[1], ix), sz);
+    uint64_t a = sz == 8 ? c->r[i->op[0].reg] : (uint32_t)c->r[i->op[0].reg];
+    uint64_t r = alu(c, op, sz, a, b);
+    if (op != ALU_CMP)
+        c->r[i->op[0].reg] = r;
+    c->rip += i->len;
+}
+EMU_INLINE void alu_rm32b(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz)
+{
+    alu_rmq(c, i, op, sz, false);
+}
+EMU_INLINE void alu_rm32x(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz)
+{
+    alu_rmq(c, i, op, sz, true);
+}
+#define alu_rm64b alu_rm32b
+#define alu_rm64x alu_rm32x
+
 H(h_alu_rr32) { alu_rr(c, i, i->sub, 4); }
 H(h_alu_ri32) { alu_ri(c, i, i->sub, 4); }
 H(h_alu_rr64) { alu_rr(c, i, i->sub, 8); }
@@ -228,7 +264,8 @@ H(h_alu_rm64) { alu_rm(c, i, i->sub, 8); }
 
 /* The per-op forms: (form, size) x (ADD, OR, AND, SUB, XOR, CMP). */
 #define ALU_FORMS(X)                                                                    \
-    X(rr, 4, rr32) X(ri, 4, ri32) X(rr, 8, rr64) X(ri, 8, ri64) X(rm, 4, rm32) X(rm, 8, rm64)
+    X(rr, 4, rr32) X(ri, 4, ri32) X(rr, 8, rr64) X(ri, 8, ri64) X(rm, 4, rm32) X(rm, 8, rm64) \
+    X(rm32b, 4, rm32b) X(rm32x, 4, rm32x) X(rm64b, 8, rm64b) X(rm64x, 8, rm64x)
 #define ALU_FAST_OPS(X, form, sz, tag)                                                  \
     X(form, sz, tag, add, ALU_ADD) X(form, sz, tag, or, ALU_OR)                         \
     X(form, sz, tag, and, ALU_AND) X(form, sz, tag, sub, ALU_SUB)                       \
@@ -604,21 +641,9 @@ MOVX_LOAD(h_movsx_load1, 1, (uint64_t)(int64_t)(int8_t)v)
 MOVX_LOAD(h_movsx_load2, 2, (uint64_t)(int64_t)(int16_t)v)
 MOVX_LOAD(h_movsx_load4, 4, (uint64_t)(int64_t)(int32_t)v)
 
-/* 64-bit mode forms of the memory moves above, for a 64-bit address with
- * a base register (no RIP-relative), an optional index and a segment
- * without a base (not FS/GS): the decoder knows all that (blocks are
- * keyed by mode), so the address is base + index + disp with no mode,
- * size or segment tests left; only the canonical check remains.  RIP
- * advances without the IP mask (all ones in 64-bit mode). */
-EMU_INLINE uint64_t lin64(struct emu_cpu *c, const struct emu_operand *o, bool ix)
-{
-    uint64_t a = (uint64_t)o->disp + c->r[o->base];
-    if (ix)
-        a += c->r[o->index] << o->scale;
-    if (unlikely(!canonical(a)))
-        emu_seg_fault(c, o->seg);
-    return a;
-}
+/* 64-bit mode forms of the memory moves above, for a lin64() address:
+ * no mode, size or segment tests left.  RIP advances without the IP mask
+ * (all ones in 64-bit mode). */
 
 #define MEM64_LOAD(name, ssz, ix, ext)                                                  \
     static void name(struct emu_cpu *c, const struct emu_insn *i)                       \
@@ -685,6 +710,11 @@ emu_handler emu_mem64_form(emu_handler f, const struct emu_insn *i)
     return f;
 }
 
+static void h_test_rr32(struct emu_cpu *c, const struct emu_insn *i);
+static void h_test_rr64(struct emu_cpu *c, const struct emu_insn *i);
+static void h_cmov_rr32(struct emu_cpu *c, const struct emu_insn *i);
+static void h_cmov_rr64(struct emu_cpu *c, const struct emu_insn *i);
+
 emu_handler emu_special_form(emu_handler f, const struct emu_insn *i, unsigned mode)
 {
     if (f == h_shift_ri) {
@@ -701,8 +731,29 @@ emu_handler emu_special_form(emu_handler f, const struct emu_insn *i, unsigned m
             return q ? h_imul_rri64 : h_imul_rri32;
         return f;
     }
+    if ((f == h_test || f == h_cmovcc) && i->op[0].kind == OPK_REG &&
+        i->op[1].kind == OPK_REG && i->op[0].size == i->op[1].size &&
+        (i->op[0].size == 4 || i->op[0].size == 8)) {
+        bool q = i->op[0].size == 8;
+        if (f == h_test)
+            return q ? h_test_rr64 : h_test_rr32;
+        return q ? h_cmov_rr64 : h_cmov_rr32;
+    }
     if (mode != 2)
         return f;
+    {
+        const struct emu_operand *o = &i->op[1];
+        bool q64 = i->adsz == 8 && o->kind == OPK_MEM && o->base != EMU_NOREG &&
+                   o->base != EMU_RIPREL && o->seg != FS_ && o->seg != GS_;
+        bool ix = o->index != EMU_NOREG;
+#define PICK_RMQ(form, sz, tag, opn, op)                                                \
+        if (f == h_##opn##_##tag)                                                       \
+            return !q64 ? f : ix ? h_##opn##_##tag##x : h_##opn##_##tag##b;
+#define PICK_RMQS(form, sz, tag) ALU_FAST_OPS(PICK_RMQ, form, sz, tag)
+        PICK_RMQS(rm, 4, rm32) PICK_RMQS(rm, 8, rm64)
+#undef PICK_RMQ
+#undef PICK_RMQS
+    }
     if (f == h_lea) {
         const struct emu_operand *o = &i->op[1];
         if (i->adsz != 8 || o->base == EMU_NOREG || o->base == EMU_RIPREL)
@@ -1055,14 +1106,41 @@ emu_handler emu_alu_form(emu_handler f, unsigned sub)
 {
 #define PICK_OP(form, sz, tag, opn, op) if (f == h_alu_##tag && sub == op) return h_##opn##_##tag;
 #define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
-    ALU_FORMS(PICK_OPS)
+    PICK_OPS(rr, 4, rr32) PICK_OPS(ri, 4, ri32) PICK_OPS(rr, 8, rr64) PICK_OPS(ri, 8, ri64)
+    PICK_OPS(rm, 4, rm32) PICK_OPS(rm, 8, rm64)
 #undef PICK_OP
 #undef PICK_OPS
     return f;
 }
 
+/* TEST r, r and CMOVcc r, r of 32/64 bits. */
+EMU_INLINE void test_rr(struct emu_cpu *c, const struct emu_insn *i, unsigned sz)
+{
+    uint64_t r = c->r[i->op[0].reg] & c->r[i->op[1].reg] & size_mask(sz);
+    set_lf(c, LF_LOGIC, sz, r, 0, 0);
+    c->rip += i->len;
+}
+static void h_test_rr32(struct emu_cpu *c, const struct emu_insn *i) { test_rr(c, i, 4); }
+static void h_test_rr64(struct emu_cpu *c, const struct emu_insn *i) { test_rr(c, i, 8); }
+FUSED_JCC(h_test_rr32_jcc, h_test_rr32)
+FUSED_JCC(h_test_rr64_jcc, h_test_rr64)
+
+EMU_INLINE void cmov_rr(struct emu_cpu *c, const struct emu_insn *i, unsigned sz)
+{
+    unsigned d = i->op[0].reg;
+    uint64_t v = emu_cond_fast(c, i->sub) ? c->r[i->op[1].reg] : c->r[d];
+    c->r[d] = sz == 4 ? (uint32_t)v : v;     /* zero-extends either way */
+    c->rip += i->len;
+}
+static void h_cmov_rr32(struct emu_cpu *c, const struct emu_insn *i) { cmov_rr(c, i, 4); }
+static void h_cmov_rr64(struct emu_cpu *c, const struct emu_insn *i) { cmov_rr(c, i, 8); }
+
 emu_handler emu_alu_fused(emu_handler f)
 {
+    if (f == h_test_rr32)
+        return h_test_rr32_jcc;
+    if (f == h_test_rr64)
+        return h_test_rr64_jcc;
 #define PICK_OP(form, sz, tag, opn, op) if (f == h_##opn##_##tag) return h_##opn##_##tag##_jcc;
 #define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
     ALU_FORMS(PICK_OPS)
@@ -2011,6 +2089,7 @@ H(h_unimpl)
     X(h_lea) X(h_xchg) X(h_cmovcc) X(h_setcc) X(h_push_r) X(h_pop_r)
 
 THREADED_FORMS(THREADED)
+THREADED(h_test_rr32) THREADED(h_test_rr64) THREADED(h_cmov_rr32) THREADED(h_cmov_rr64)
 #define SHIFT_RI_THREADED(name, op, sz) THREADED(name)
 SHIFT_RI_FORMS(SHIFT_RI_THREADED)
 THREADED(h_imul_rr32) THREADED(h_imul_rr64) THREADED(h_imul_rri32) THREADED(h_imul_rri64)
@@ -2025,6 +2104,7 @@ emu_handler emu_threaded_form(emu_handler f)
 {
 #define PICK(name) if (f == name) return name##_t;
     THREADED_FORMS(PICK)
+    PICK(h_test_rr32) PICK(h_test_rr64) PICK(h_cmov_rr32) PICK(h_cmov_rr64)
 #define PICK_SHIFT_RI(name, op, sz) PICK(name)
     SHIFT_RI_FORMS(PICK_SHIFT_RI)
 #undef PICK_SHIFT_RI
