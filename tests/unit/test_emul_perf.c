@@ -459,6 +459,81 @@ static void test_mem64_forms(void)
     }
 }
 
+/* 64-bit mode LEA forms (base, base + index) truncate to the operand
+ * size like any register write: 16-bit merges, 32-bit zero-extends; a
+ * non-canonical result is no fault (nothing is accessed). */
+static void test_lea64_forms(void)
+{
+    struct fx f;
+    setup64(&f);
+    static const uint8_t code[] = {
+        0x48, 0x8D, 0x44, 0xF3, 0x10,   /* 0x1000: lea rax, [rbx+rsi*8+0x10] */
+        0x8D, 0x4B, 0xFF,               /* 0x1005: lea ecx, [rbx-1] */
+        0x66, 0x8D, 0x14, 0x33,         /* 0x1008: lea dx, [rbx+rsi] */
+        0x48, 0x8D, 0x7D, 0x00,         /* 0x100C: lea rdi, [rbp+0] */
+        0xF4 };                         /* 0x1010: hlt */
+    put(&f, 0x1000, code, sizeof(code));
+    f.cpu.r[EBX_] = 0x0000000100000000ull;
+    f.cpu.r[ESI_] = 0x20;
+    f.cpu.r[EDX_] = 0xAAAAAAAAAAAAAAAAull;
+    f.cpu.r[EBP_] = 0x0000800000000000ull;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x0000000100000110ull);
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 0xFFFFFFFFu);
+    CU_ASSERT_EQUAL(f.cpu.r[EDX_], 0xAAAAAAAAAAAA0020ull);
+    CU_ASSERT_EQUAL(f.cpu.r[EDI_], 0x0000800000000000ull);
+    CU_ASSERT_EQUAL(f.cpu.rip, 0x1011);
+    done(&f);
+}
+
+/* TEST r,r (fused with a Jcc), CMOVcc r,r taken and not (a 32-bit one
+ * zero-extends either way) and the 64-bit mode ALU reg,[mem] forms,
+ * whose non-canonical address is #GP on that instruction. */
+static void test_rr_and_rm64_forms(void)
+{
+    static const uint8_t code[] = {
+        0x48, 0x85, 0xC9,               /* 0x1000: test rcx, rcx */
+        0x0F, 0x44, 0xC2,               /* 0x1003: cmove eax, edx */
+        0x4D, 0x0F, 0x45, 0xC1,         /* 0x1006: cmovne r8, r9 */
+        0x45, 0x0F, 0x45, 0xD3,         /* 0x100A: cmovne r10d, r11d */
+        0x33, 0x04, 0xB3,               /* 0x100E: xor eax, [rbx+rsi*4] */
+        0x48, 0x3B, 0x0B,               /* 0x1011: cmp rcx, [rbx] */
+        0x85, 0xC0,                     /* 0x1014: test eax, eax */
+        0x74, 0x01,                     /* 0x1016: je 0x1019 */
+        0xF4,                           /* 0x1018: hlt */
+        0xF4 };                         /* 0x1019: hlt */
+    for (int pass = 0; pass < 3; pass++) {
+        struct fx f;
+        setup64(&f);
+        put(&f, 0x1000, code, sizeof(code));
+        put32(&f, 0x2004, pass == 1 ? 0x11223345u : 0x11223344u);
+        f.cpu.r[EAX_] = ~0ull;
+        f.cpu.r[ECX_] = 0;
+        f.cpu.r[EDX_] = 0xFFFFFFFF11223344ull;
+        f.cpu.r[EBX_] = pass == 2 ? 0x0000800000000000ull : 0x2000;
+        f.cpu.r[ESI_] = 1;
+        f.cpu.r[8] = 0x8888888888888888ull;
+        f.cpu.r[9] = 1;
+        f.cpu.r[10] = 0xAAAAAAAAAAAAAAAAull;
+        f.cpu.r[11] = 5;
+        uint64_t before = f.cpu.st.insns;
+        CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+        CU_ASSERT_EQUAL(f.cpu.r[8], 0x8888888888888888ull);
+        CU_ASSERT_EQUAL(f.cpu.r[10], 0xAAAAAAAAu);
+        if (pass == 2) {
+            CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x11223344u);
+            CU_ASSERT_EQUAL(f.cpu.rip, 0x3001 + EXC_GP);
+            CU_ASSERT_EQUAL(f.cpu.st.insns - before, 5);
+        } else {
+            CU_ASSERT_EQUAL(f.cpu.r[EAX_], pass == 0 ? 0 : 1);
+            CU_ASSERT_EQUAL(f.cpu.rip, pass == 0 ? 0x101A : 0x1019);
+            CU_ASSERT_EQUAL(f.cpu.st.insns - before, 9);
+            CU_ASSERT_EQUAL(emu_get_eflags(&f.cpu) & F_ZF, pass == 0 ? F_ZF : 0);
+        }
+        done(&f);
+    }
+}
+
 void suite_emul_perf(void)
 {
     CU_pSuite s = CU_add_suite("emul_perf", NULL, NULL);
@@ -473,4 +548,6 @@ void suite_emul_perf(void)
     CU_add_test(s, "fault in a chain of threaded slots", test_threaded_fault);
     CU_add_test(s, "STI shadow over a threaded slot", test_shadow_threaded);
     CU_add_test(s, "64-bit mode memory move forms", test_mem64_forms);
+    CU_add_test(s, "64-bit mode LEA forms", test_lea64_forms);
+    CU_add_test(s, "TEST/CMOVcc r,r and 64-bit mode ALU reg,[mem] forms", test_rr_and_rm64_forms);
 }

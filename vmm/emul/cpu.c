@@ -391,9 +391,11 @@ static struct emu_block *decode_block(struct emu_cpu *c, uint64_t lin, uint64_t 
     bool ram = p >= 0 && host == c->mem->ram + mem_ram_offset(c->mem, pa);
     if (ram) {
         /* Before reading the bytes: a concurrent DMA then either sees the
-         * flag or we see its data. */
-        __atomic_store_n(&c->code_page[p], 1, __ATOMIC_SEQ_CST);
-        tlb_protect_phys(&c->tlb, pa);
+         * flag or we see its data.  A page that already held code has no
+         * writable TLB entry (fills check the flag), so the TLB scan is
+         * only for a page that becomes code. */
+        if (!__atomic_exchange_n(&c->code_page[p], 1, __ATOMIC_SEQ_CST))
+            tlb_protect_phys(&c->tlb, pa);
     }
     struct emu_insn *dst = &k->insns[k->ninsns];
     unsigned n = 0, pos = 0;

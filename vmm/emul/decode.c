@@ -612,8 +612,7 @@ unsigned emu_decode(struct emu_decoder *d, const uint8_t *bytes, unsigned len, u
         if (!lockable)
             fn = h_ud;
     }
-    if (mode == 2)
-        fn = emu_mem64_form(fn, i);
+    fn = emu_special_form(fn, i, mode);
     i->fn = fn;
     if (fn == h_unimpl || fn == h_ud)
         i->ends = 1;

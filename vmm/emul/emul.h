@@ -65,7 +65,22 @@
  * INC/DEC and SHL/SHR/SAR-by-immediate of a register, ALU reg/reg and
  * reg/imm), and fuses a block's closing CMP/TEST/DEC/ALU-register + Jcc
  * into one slot (the pair's handler runs both; the block's `nexec` is
- * then n - 1 while it still counts n instructions).  Jcc/SETcc/CMOVcc
+ * then n - 1 while it still counts n instructions).  emu_special_form
+ * (ops.c) narrows further where a constant removes a branch: per-op ALU
+ * (ADD/OR/AND/SUB/XOR/CMP) and shift handlers, IMUL/TEST/CMOVcc of two
+ * registers, and in 64-bit mode (blocks are keyed by mode) memory moves,
+ * ALU reg,[mem] and LEA whose address is base (+ index) without FS/GS:
+ * no mode, address-size or segment test is left, only the canonical one.
+ *
+ * Threaded slots.  Every slot of a block but its last whose handler is a
+ * plain data instruction gets a threaded form: it runs the handler, then
+ * jumps to the next slot's handler itself (a sibling call), so a block is
+ * mostly one chain of indirect jumps rather than call + return + loop
+ * test per instruction.  It records the slot it jumps to in c->at, where
+ * the block loop resumes when a chain reaches a non-threaded slot, and
+ * returns early when stop_block is set (SMC; the loop pre-sets it for the
+ * one instruction of an STI/MOV SS shadow).  Counting and fault unwinding
+ * are unchanged (per block; the faulting RIP is found by walking lengths).  Jcc/SETcc/CMOVcc
  * evaluate conditions after CMP/SUB/logic ops inline from the lazy-flag
  * record (emu_cond_fast); the rest goes through emu_cond.
  *

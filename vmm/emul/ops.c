@@ -219,6 +219,42 @@ EMU_INLINE void alu_rm(struct emu_cpu *c, const struct emu_insn *i, unsigned op,
     next(c, i);
 }
 
+/* 64-bit mode, 64-bit address of a base register (no RIP-relative) with
+ * an optional index and a segment without a base (not FS/GS): the
+ * decoder knows all that (blocks are keyed by mode), so only the
+ * canonical check (#GP, #SS for SS) is left at run time. */
+EMU_INLINE uint64_t lin64(struct emu_cpu *c, const struct emu_operand *o, bool ix)
+{
+    uint64_t a = (uint64_t)o->disp + c->r[o->base];
+    if (ix)
+        a += c->r[o->index] << o->scale;
+    if (unlikely(!canonical(a)))
+        emu_seg_fault(c, o->seg);
+    return a;
+}
+
+/* ALU reg, [mem] in 64-bit mode with such an address (ix: indexed). */
+EMU_INLINE void alu_rmq(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz,
+                        bool ix)
+{
+    uint64_t b = lin_read(c, lin64(c, &i->op[1], ix), sz);
+    uint64_t a = sz == 8 ? c->r[i->op[0].reg] : (uint32_t)c->r[i->op[0].reg];
+    uint64_t r = alu(c, op, sz, a, b);
+    if (op != ALU_CMP)
+        c->r[i->op[0].reg] = r;
+    c->rip += i->len;
+}
+EMU_INLINE void alu_rm32b(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz)
+{
+    alu_rmq(c, i, op, sz, false);
+}
+EMU_INLINE void alu_rm32x(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz)
+{
+    alu_rmq(c, i, op, sz, true);
+}
+#define alu_rm64b alu_rm32b
+#define alu_rm64x alu_rm32x
+
 H(h_alu_rr32) { alu_rr(c, i, i->sub, 4); }
 H(h_alu_ri32) { alu_ri(c, i, i->sub, 4); }
 H(h_alu_rr64) { alu_rr(c, i, i->sub, 8); }
@@ -228,7 +264,8 @@ H(h_alu_rm64) { alu_rm(c, i, i->sub, 8); }
 
 /* The per-op forms: (form, size) x (ADD, OR, AND, SUB, XOR, CMP). */
 #define ALU_FORMS(X)                                                                    \
-    X(rr, 4, rr32) X(ri, 4, ri32) X(rr, 8, rr64) X(ri, 8, ri64) X(rm, 4, rm32) X(rm, 8, rm64)
+    X(rr, 4, rr32) X(ri, 4, ri32) X(rr, 8, rr64) X(ri, 8, ri64) X(rm, 4, rm32) X(rm, 8, rm64) \
+    X(rm32b, 4, rm32b) X(rm32x, 4, rm32x) X(rm64b, 8, rm64b) X(rm64x, 8, rm64x)
 #define ALU_FAST_OPS(X, form, sz, tag)                                                  \
     X(form, sz, tag, add, ALU_ADD) X(form, sz, tag, or, ALU_OR)                         \
     X(form, sz, tag, and, ALU_AND) X(form, sz, tag, sub, ALU_SUB)                       \
@@ -376,9 +413,9 @@ H(h_shift)
 
 /* SHL/SHR/SAR of a 32/64-bit register by an immediate (the decoder's
  * pick for those): same results and flags as h_shift. */
-H(h_shift_ri)
+EMU_INLINE void shift_ri(struct emu_cpu *c, const struct emu_insn *i, unsigned op, unsigned sz)
 {
-    unsigned sz = i->op[0].size, bits = sz * 8, reg = i->op[0].reg;
+    unsigned bits = sz * 8, reg = i->op[0].reg;
     unsigned n = (unsigned)i->op[1].disp & (sz == 8 ? 0x3F : 0x1F);
     if (n == 0) {
         next(c, i);
@@ -386,11 +423,11 @@ H(h_shift_ri)
     }
     uint64_t m = size_mask(sz), a = c->r[reg] & m, r;
     bool cf, of;
-    if (i->sub == SH_SHL) {
+    if (op == SH_SHL) {
         r = (a << n) & m;
         cf = (a >> (bits - n)) & 1;
         of = ((r >> (bits - 1)) & 1) ^ cf;
-    } else if (i->sub == SH_SHR) {
+    } else if (op == SH_SHR) {
         r = a >> n;
         cf = (a >> (n - 1)) & 1;
         of = (a >> (bits - 1)) & 1;
@@ -404,6 +441,17 @@ H(h_shift_ri)
     set_szp(c, r, sz, cf, of, false);
     next(c, i);
 }
+
+H(h_shift_ri) { shift_ri(c, i, i->sub, i->op[0].size); }
+
+/* Per op and size, the op and size constants: branch-free but for the
+ * zero count. */
+#define SHIFT_RI_FORMS(X)                                                               \
+    X(h_shl_ri32, SH_SHL, 4) X(h_shr_ri32, SH_SHR, 4) X(h_sar_ri32, SH_SAR, 4)          \
+    X(h_shl_ri64, SH_SHL, 8) X(h_shr_ri64, SH_SHR, 8) X(h_sar_ri64, SH_SAR, 8)
+#define SHIFT_RI_DEF(name, op, sz)                                                      \
+    static void name(struct emu_cpu *c, const struct emu_insn *i) { shift_ri(c, i, op, sz); }
+SHIFT_RI_FORMS(SHIFT_RI_DEF)
 
 H(h_shxd)
 {
@@ -492,6 +540,24 @@ H(h_imul)   /* IMUL r, r/m [, imm] */
     next(c, i);
 }
 
+/* IMUL r, r and IMUL r, r, imm of 32/64 bits (the decoder's pick for
+ * those): the same products and flags as h_imul. */
+EMU_INLINE void imul_regs(struct emu_cpu *c, const struct emu_insn *i, unsigned sz, bool imm)
+{
+    int64_t a = (int64_t)sext(c->r[i->op[imm ? 1 : 0].reg], sz);
+    int64_t b = (int64_t)sext(imm ? (uint64_t)i->op[2].disp : c->r[i->op[1].reg], sz);
+    s128 p = (s128)a * b;
+    uint64_t r = (uint64_t)p & size_mask(sz);
+    bool ovf = (s128)(int64_t)sext(r, sz) != p;
+    c->r[i->op[0].reg] = r;
+    set_szp(c, r, sz, ovf, ovf, false);
+    c->rip += i->len;
+}
+static void h_imul_rr32(struct emu_cpu *c, const struct emu_insn *i) { imul_regs(c, i, 4, false); }
+static void h_imul_rr64(struct emu_cpu *c, const struct emu_insn *i) { imul_regs(c, i, 8, false); }
+static void h_imul_rri32(struct emu_cpu *c, const struct emu_insn *i) { imul_regs(c, i, 4, true); }
+static void h_imul_rri64(struct emu_cpu *c, const struct emu_insn *i) { imul_regs(c, i, 8, true); }
+
 H(h_div)    /* sub: 0 DIV, 1 IDIV */
 {
     unsigned sz = i->op[0].size, bits = sz * 8;
@@ -575,21 +641,9 @@ MOVX_LOAD(h_movsx_load1, 1, (uint64_t)(int64_t)(int8_t)v)
 MOVX_LOAD(h_movsx_load2, 2, (uint64_t)(int64_t)(int16_t)v)
 MOVX_LOAD(h_movsx_load4, 4, (uint64_t)(int64_t)(int32_t)v)
 
-/* 64-bit mode forms of the memory moves above, for a 64-bit address with
- * a base register (no RIP-relative), an optional index and a segment
- * without a base (not FS/GS): the decoder knows all that (blocks are
- * keyed by mode), so the address is base + index + disp with no mode,
- * size or segment tests left; only the canonical check remains.  RIP
- * advances without the IP mask (all ones in 64-bit mode). */
-EMU_INLINE uint64_t lin64(struct emu_cpu *c, const struct emu_operand *o, bool ix)
-{
-    uint64_t a = (uint64_t)o->disp + c->r[o->base];
-    if (ix)
-        a += c->r[o->index] << o->scale;
-    if (unlikely(!canonical(a)))
-        emu_seg_fault(c, o->seg);
-    return a;
-}
+/* 64-bit mode forms of the memory moves above, for a lin64() address:
+ * no mode, size or segment tests left.  RIP advances without the IP mask
+ * (all ones in 64-bit mode). */
 
 #define MEM64_LOAD(name, ssz, ix, ext)                                                  \
     static void name(struct emu_cpu *c, const struct emu_insn *i)                       \
@@ -627,6 +681,20 @@ EMU_INLINE uint64_t lin64(struct emu_cpu *c, const struct emu_operand *o, bool i
 #define MEM64_DEF(gen, b, x, k, knd, sz, ext) MEM64_DEF_##knd(b, x, sz, ext)
 MEM64_FORMS(MEM64_DEF)
 
+/* LEA of a 64-bit base (+ index) address in 64-bit mode: no memory access,
+ * so no canonical check either. */
+EMU_INLINE void lea64(struct emu_cpu *c, const struct emu_insn *i, bool ix)
+{
+    const struct emu_operand *o = &i->op[1];
+    uint64_t a = (uint64_t)o->disp + c->r[o->base];
+    if (ix)
+        a += c->r[o->index] << o->scale;
+    set_reg(c, i->op[0].reg, i->op[0].size, a);
+    c->rip += i->len;
+}
+static void h_lea_b(struct emu_cpu *c, const struct emu_insn *i) { lea64(c, i, false); }
+static void h_lea_x(struct emu_cpu *c, const struct emu_insn *i) { lea64(c, i, true); }
+
 emu_handler emu_mem64_form(emu_handler f, const struct emu_insn *i)
 {
 #define PICK_MEM64(gen, b, x, k, knd, sz, ext)                                         \
@@ -640,6 +708,59 @@ emu_handler emu_mem64_form(emu_handler f, const struct emu_insn *i)
     MEM64_FORMS(PICK_MEM64)
 #undef PICK_MEM64
     return f;
+}
+
+static void h_test_rr32(struct emu_cpu *c, const struct emu_insn *i);
+static void h_test_rr64(struct emu_cpu *c, const struct emu_insn *i);
+static void h_cmov_rr32(struct emu_cpu *c, const struct emu_insn *i);
+static void h_cmov_rr64(struct emu_cpu *c, const struct emu_insn *i);
+
+emu_handler emu_special_form(emu_handler f, const struct emu_insn *i, unsigned mode)
+{
+    if (f == h_shift_ri) {
+        bool q = i->op[0].size == 8;
+        return i->sub == SH_SHL ? (q ? h_shl_ri64 : h_shl_ri32)
+             : i->sub == SH_SHR ? (q ? h_shr_ri64 : h_shr_ri32)
+             : i->sub == SH_SAR ? (q ? h_sar_ri64 : h_sar_ri32) : f;
+    }
+    if (f == h_imul && i->op[0].kind == OPK_REG && (i->op[0].size == 4 || i->op[0].size == 8)) {
+        bool q = i->op[0].size == 8;
+        if (i->nops == 2 && i->op[1].kind == OPK_REG)
+            return q ? h_imul_rr64 : h_imul_rr32;
+        if (i->nops == 3 && i->op[1].kind == OPK_REG && i->op[2].kind == OPK_IMM)
+            return q ? h_imul_rri64 : h_imul_rri32;
+        return f;
+    }
+    if ((f == h_test || f == h_cmovcc) && i->op[0].kind == OPK_REG &&
+        i->op[1].kind == OPK_REG && i->op[0].size == i->op[1].size &&
+        (i->op[0].size == 4 || i->op[0].size == 8)) {
+        bool q = i->op[0].size == 8;
+        if (f == h_test)
+            return q ? h_test_rr64 : h_test_rr32;
+        return q ? h_cmov_rr64 : h_cmov_rr32;
+    }
+    if (mode != 2)
+        return f;
+    {
+        const struct emu_operand *o = &i->op[1];
+        bool q64 = i->adsz == 8 && o->kind == OPK_MEM && o->base != EMU_NOREG &&
+                   o->base != EMU_RIPREL && o->seg != FS_ && o->seg != GS_;
+        bool ix = o->index != EMU_NOREG;
+#define PICK_RMQ(form, sz, tag, opn, op)                                                \
+        if (f == h_##opn##_##tag)                                                       \
+            return !q64 ? f : ix ? h_##opn##_##tag##x : h_##opn##_##tag##b;
+#define PICK_RMQS(form, sz, tag) ALU_FAST_OPS(PICK_RMQ, form, sz, tag)
+        PICK_RMQS(rm, 4, rm32) PICK_RMQS(rm, 8, rm64)
+#undef PICK_RMQ
+#undef PICK_RMQS
+    }
+    if (f == h_lea) {
+        const struct emu_operand *o = &i->op[1];
+        if (i->adsz != 8 || o->base == EMU_NOREG || o->base == EMU_RIPREL)
+            return f;
+        return o->index == EMU_NOREG ? h_lea_b : h_lea_x;
+    }
+    return emu_mem64_form(f, i);
 }
 
 /* INC/DEC of a 32/64-bit register. */
@@ -985,14 +1106,41 @@ emu_handler emu_alu_form(emu_handler f, unsigned sub)
 {
 #define PICK_OP(form, sz, tag, opn, op) if (f == h_alu_##tag && sub == op) return h_##opn##_##tag;
 #define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
-    ALU_FORMS(PICK_OPS)
+    PICK_OPS(rr, 4, rr32) PICK_OPS(ri, 4, ri32) PICK_OPS(rr, 8, rr64) PICK_OPS(ri, 8, ri64)
+    PICK_OPS(rm, 4, rm32) PICK_OPS(rm, 8, rm64)
 #undef PICK_OP
 #undef PICK_OPS
     return f;
 }
 
+/* TEST r, r and CMOVcc r, r of 32/64 bits. */
+EMU_INLINE void test_rr(struct emu_cpu *c, const struct emu_insn *i, unsigned sz)
+{
+    uint64_t r = c->r[i->op[0].reg] & c->r[i->op[1].reg] & size_mask(sz);
+    set_lf(c, LF_LOGIC, sz, r, 0, 0);
+    c->rip += i->len;
+}
+static void h_test_rr32(struct emu_cpu *c, const struct emu_insn *i) { test_rr(c, i, 4); }
+static void h_test_rr64(struct emu_cpu *c, const struct emu_insn *i) { test_rr(c, i, 8); }
+FUSED_JCC(h_test_rr32_jcc, h_test_rr32)
+FUSED_JCC(h_test_rr64_jcc, h_test_rr64)
+
+EMU_INLINE void cmov_rr(struct emu_cpu *c, const struct emu_insn *i, unsigned sz)
+{
+    unsigned d = i->op[0].reg;
+    uint64_t v = emu_cond_fast(c, i->sub) ? c->r[i->op[1].reg] : c->r[d];
+    c->r[d] = sz == 4 ? (uint32_t)v : v;     /* zero-extends either way */
+    c->rip += i->len;
+}
+static void h_cmov_rr32(struct emu_cpu *c, const struct emu_insn *i) { cmov_rr(c, i, 4); }
+static void h_cmov_rr64(struct emu_cpu *c, const struct emu_insn *i) { cmov_rr(c, i, 8); }
+
 emu_handler emu_alu_fused(emu_handler f)
 {
+    if (f == h_test_rr32)
+        return h_test_rr32_jcc;
+    if (f == h_test_rr64)
+        return h_test_rr64_jcc;
 #define PICK_OP(form, sz, tag, opn, op) if (f == h_##opn##_##tag) return h_##opn##_##tag##_jcc;
 #define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
     ALU_FORMS(PICK_OPS)
@@ -1941,6 +2089,11 @@ H(h_unimpl)
     X(h_lea) X(h_xchg) X(h_cmovcc) X(h_setcc) X(h_push_r) X(h_pop_r)
 
 THREADED_FORMS(THREADED)
+THREADED(h_test_rr32) THREADED(h_test_rr64) THREADED(h_cmov_rr32) THREADED(h_cmov_rr64)
+#define SHIFT_RI_THREADED(name, op, sz) THREADED(name)
+SHIFT_RI_FORMS(SHIFT_RI_THREADED)
+THREADED(h_imul_rr32) THREADED(h_imul_rr64) THREADED(h_imul_rri32) THREADED(h_imul_rri64)
+THREADED(h_lea_b) THREADED(h_lea_x)
 #define MEM64_THREADED(gen, b, x, k, knd, sz, ext) THREADED(b) THREADED(x)
 MEM64_FORMS(MEM64_THREADED)
 #define ALU_OP_THREADED(form, sz, tag, opn, op) THREADED(h_##opn##_##tag)
@@ -1951,6 +2104,12 @@ emu_handler emu_threaded_form(emu_handler f)
 {
 #define PICK(name) if (f == name) return name##_t;
     THREADED_FORMS(PICK)
+    PICK(h_test_rr32) PICK(h_test_rr64) PICK(h_cmov_rr32) PICK(h_cmov_rr64)
+#define PICK_SHIFT_RI(name, op, sz) PICK(name)
+    SHIFT_RI_FORMS(PICK_SHIFT_RI)
+#undef PICK_SHIFT_RI
+    PICK(h_imul_rr32) PICK(h_imul_rr64) PICK(h_imul_rri32) PICK(h_imul_rri64)
+    PICK(h_lea_b) PICK(h_lea_x)
 #define PICK_MEM64(gen, b, x, k, knd, sz, ext) PICK(b) PICK(x)
     MEM64_FORMS(PICK_MEM64)
 #undef PICK_MEM64

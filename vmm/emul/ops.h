@@ -22,6 +22,10 @@ emu_handler emu_alu_fused(emu_handler f);
 /* The 64-bit mode form of memory move f for insn i (decoded in 64-bit
  * mode) when its address allows one (see ops.c), else f. */
 emu_handler emu_mem64_form(emu_handler f, const struct emu_insn *i);
+/* Decode-time specialisation of handler f for insn i decoded in mode
+ * (0/1/2: 16/32/64-bit): per-op shifts by an immediate, register IMUL,
+ * 64-bit LEA and the 64-bit memory moves; f if none applies. */
+emu_handler emu_special_form(emu_handler f, const struct emu_insn *i, unsigned mode);
 
 H(h_alu);
 H(h_alu_rr32);
