@@ -244,7 +244,8 @@ struct emu_stats {
     uint64_t insns, blocks_run, blocks_decoded, insns_decoded, cache_hits, cache_misses,
         cache_flushes, smc_invalidations, exceptions, interrupts, v86_entries,
         task_switches,
-        uncached_insns, unimplemented, chain_hits;
+        uncached_insns, unimplemented, chain_hits,
+        str_bulk, str_single;   /* REP MOVS/STOS elements: in page chunks / one by one */
 };
 
 struct emu_cpu {
@@ -299,6 +300,8 @@ struct emu_cpu {
     struct emu_block *cur_block;
     uint64_t blk_rip;                 /* RIP the current block started at */
     bool cur_block_dead;
+    bool str_elementwise;             /* tests: REP MOVS/STOS one element at a time (the
+                                         reference the bulk path is compared with) */
     struct emu_stats st;
     char unimpl_msg[128];
 };
