@@ -83,6 +83,12 @@
  * flag the vCPU checks between blocks.  Memory-map changes (PAM, BARs)
  * and A20 changes drop the whole cache and the TLB.
  *
+ * Strings.  REP MOVS/STOS run in chunks bounded by the current source
+ * and destination linear pages (ops.c): each chunk translates its pages
+ * once, as its first element would, then moves host memory; MMIO, ROM,
+ * straddling elements and segment-limit crossings go element by element,
+ * so faults and device accesses are those of the element loop.
+ *
  * Single steps.  emu_step() runs one instruction fetched through paging
  * without the cache: the KVM assist (vmm/arch/kvm_assist.c) uses it on
  * state taken from KVM, whose guest writes we never see.

@@ -1310,11 +1310,9 @@ static void str_copy(uint8_t *d, const uint8_t *s, uint64_t n, unsigned sz, bool
         memmove(d, s, bytes);
         return;
     }
-    uint8_t tmp[8];
     for (uint64_t k = 0; k < n; k++) {
         uint64_t at = (down ? n - 1 - k : k) * sz;
-        memcpy(tmp, s + at, sz);
-        memcpy(d + at, tmp, sz);
+        st_host(d + at, sz, ld_host(s + at, sz));
     }
 }
 
@@ -1326,7 +1324,7 @@ static void str_fill(uint8_t *d, uint64_t n, unsigned sz, uint64_t v)
         return;
     }
     for (uint64_t k = 0; k < n; k++)
-        memcpy(d + k * sz, &v, sz);         /* little-endian host: the low sz bytes */
+        st_host(d + k * sz, sz, v);
 }
 
 /* One chunk of REP MOVS (movs) or STOS, at most max elements.  Returns the
