@@ -199,6 +199,13 @@ static size_t emu_info(struct machine *m, char *buf, size_t len)
                      (unsigned long long)p->mmio_exits, (unsigned long long)p->hlt_exits,
                      (unsigned long long)s->v86_entries, (unsigned long long)s->task_switches,
                      (unsigned long long)s->unimplemented);
+    if (n > 0 && (size_t)n < len) {
+        int k = snprintf(buf + n, len - (size_t)n,
+                         "rep movs/stos elements: %llu in page chunks, %llu one by one\n",
+                         (unsigned long long)s->str_bulk, (unsigned long long)s->str_single);
+        if (k > 0)
+            n += k;
+    }
     if (n > 0 && (size_t)n < len && s->unimplemented) {
         int k = snprintf(buf + n, len - (size_t)n, "last unimplemented: %s\n", p->cpu.unimpl_msg);
         if (k > 0)

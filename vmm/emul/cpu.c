@@ -216,6 +216,36 @@ void emu_sys_write(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t val)
         phys_store(c, xlate(c, lin + k, PG_ERR_W, true), 1, val >> (8 * k));
 }
 
+/* Bulk REP MOVS/STOS (ops.c).  lin is the first element's address and
+ * [lo, lo+len) the bytes the chunk touches, all inside lin's page.  The
+ * page is translated exactly as that element's access would translate
+ * it (same #PF and CR2, same A/D bits, the soft TLB filled the same way),
+ * so a fault here is the element path's fault.  Writes to a page with
+ * decoded code invalidate the blocks [lo, lo+len) overlaps first, as the
+ * element writes would one after another.  NULL when the page is not
+ * host memory this access may touch directly (MMIO: devices see every
+ * access; a write to ROM, which is dropped): the caller then goes
+ * element by element. */
+uint8_t *emu_lin_host(struct emu_cpu *c, uint64_t lin, uint64_t lo, uint64_t len, bool write)
+{
+    uint64_t page = lin & ~0xFFFull;
+    struct tlb_entry *e = tlb_slot(&c->tlb, lin);
+    if ((write ? e->tag_write : e->tag_read) != page) {
+        uint64_t pa = xlate(c, lin, write ? PG_ERR_W : 0, false);
+        if (e->tag_read != page)
+            return NULL;                    /* not wholly in a host-backed slot */
+        if (write && e->tag_write != page) {
+            /* Host-backed but writes must not go straight there: ROM, or
+             * a page holding decoded code (see xlate). */
+            const struct mem_slot *s = mem_lookup(c->mem, pa);
+            if (!s || s->readonly || !page_has_code(c, pa))
+                return NULL;
+            smc_invalidate(c, (pa & ~0xFFFull) | (lo & 0xFFF), (unsigned)len);
+        }
+    }
+    return (uint8_t *)(uintptr_t)(lo + e->addend);
+}
+
 /* ---- decode cache ---- */
 
 static void cache_flush(struct emu_cpu *c)

@@ -98,6 +98,12 @@
  * flag the vCPU checks between blocks.  Memory-map changes (PAM, BARs)
  * and A20 changes drop the whole cache and the TLB.
  *
+ * Strings.  REP MOVS/STOS run in chunks bounded by the current source
+ * and destination linear pages (ops.c): each chunk translates its pages
+ * once, as its first element would, then moves host memory; MMIO, ROM,
+ * straddling elements and segment-limit crossings go element by element,
+ * so faults and device accesses are those of the element loop.
+ *
  * Single steps.  emu_step() runs one instruction fetched through paging
  * without the cache: the KVM assist (vmm/arch/kvm_assist.c) uses it on
  * state taken from KVM, whose guest writes we never see.
@@ -258,7 +264,8 @@ enum emu_exit { EMU_BUDGET, EMU_HLT, EMU_SHUTDOWN, EMU_STOP, EMU_IRQ_CHECK };
 struct emu_stats {
     uint64_t insns, blocks_run, blocks_decoded, insns_decoded, cache_hits, cache_misses,
         cache_flushes, smc_invalidations, exceptions, interrupts, v86_entries,
-        task_switches, uncached_insns, unimplemented;
+        task_switches, uncached_insns, unimplemented,
+        str_bulk, str_single;   /* REP MOVS/STOS elements: in page chunks / one by one */
 };
 
 struct emu_cpu {
@@ -317,6 +324,8 @@ struct emu_cpu {
     struct emu_block *cur_block;
     uint64_t blk_rip;                 /* RIP the current block started at */
     bool cur_block_dead;
+    bool str_elementwise;             /* tests: REP MOVS/STOS one element at a time (the
+                                         reference the bulk path is compared with) */
     struct emu_stats st;
     char unimpl_msg[128];
 };

@@ -47,6 +47,8 @@ _Noreturn void emu_unimplemented(struct emu_cpu *c, const char *what);
 uint64_t emu_lin_read_slow(struct emu_cpu *c, uint64_t lin, unsigned size, unsigned acc);
 void emu_lin_write_slow(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t val);
 _Noreturn void emu_seg_fault(struct emu_cpu *c, int seg);
+/* Host address for a bulk string access inside one page (cpu.c), or NULL. */
+uint8_t *emu_lin_host(struct emu_cpu *c, uint64_t lin, uint64_t lo, uint64_t len, bool write);
 /* System (descriptor table, TSS) accesses: always supervisor. */
 uint64_t emu_sys_read(struct emu_cpu *c, uint64_t lin, unsigned size);
 void emu_sys_write(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t val);

@@ -1465,24 +1465,201 @@ static inline void str_adv(struct emu_cpu *c, int reg, const struct emu_insn *i,
         c->stop_block = true;                                                  \
     } while (0)
 
+/* One MOVS / STOS element: the architectural definition, and the
+ * reference the bulk path below must match. */
+static void movs_one(struct emu_cpu *c, const struct emu_insn *i, unsigned sz)
+{
+    uint64_t m = amask(i);
+    int32_t d = (c->eflags & F_DF) ? -(int32_t)sz : (int32_t)sz;
+    uint64_t v = rd_mem(c, i->seg, c->r[ESI_] & m, sz);
+    wr_mem(c, ES_, c->r[EDI_] & m, sz, v);
+    str_adv(c, ESI_, i, d);
+    str_adv(c, EDI_, i, d);
+}
+
+static void stos_one(struct emu_cpu *c, const struct emu_insn *i, unsigned sz)
+{
+    uint64_t m = amask(i);
+    int32_t d = (c->eflags & F_DF) ? -(int32_t)sz : (int32_t)sz;
+    wr_mem(c, ES_, c->r[EDI_] & m, sz, get_reg(c, EAX_, sz));
+    str_adv(c, EDI_, i, d);
+}
+
+/* ---- bulk REP MOVS / STOS ----
+ * Linux clears and copies pages with REP STOS/MOVS (clear_page_erms,
+ * copy_page, ERMS memcpy/memset, copy_user): element by element each one
+ * costs a segment check, a TLB probe and a call.  Instead the remaining
+ * count is cut into chunks whose elements all lie inside the current
+ * source and destination pages (linear 4 KiB pages: paging is respected),
+ * inside the address-size wrap and inside the segment limits; each chunk
+ * translates its pages once, as its first element would (emu_lin_host:
+ * a #PF is raised with the registers at the chunk start, which is the
+ * faulting element), then moves host memory in one go.  Anything else --
+ * an element straddling a page, MMIO or ROM, a chunk crossing a segment
+ * limit -- runs through movs_one/stos_one, which raise faults at the
+ * exact element. */
+
+static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* seg_lin without the checks: the chunk's checks are str_range_ok's. */
+static inline uint64_t str_lin(const struct emu_cpu *c, int seg, uint64_t off)
+{
+    const struct emu_seg *s = &c->seg[seg];
+    if (c->code64)
+        return seg >= FS_ ? off + s->base : off;
+    return (uint32_t)(s->base + (uint32_t)off);
+}
+
+/* Elements of size sz from offset off (linear lin) going up (or down)
+ * that stay inside lin's page and whose offsets do not wrap the address
+ * size (mask m); an element starting just below the wrap reads linear-
+ * contiguous bytes (seg_lin) but is left to the element path anyway. */
+static uint64_t str_span(uint64_t off, uint64_t lin, uint64_t m, unsigned sz, bool down)
+{
+    uint64_t pg = lin & 0xFFF, n;
+    if (!down) {
+        n = (4096 - pg) / sz;
+        if (m != ~0ull)
+            n = min_u64(n, (m + 1 - off) / sz);
+        return n;
+    }
+    if (pg + sz > 4096)
+        return 0;
+    n = pg / sz + 1;
+    if (m != ~0ull)
+        n = min_u64(n, off / sz + 1);
+    return n;
+}
+
+/* Would every element of the chunk [off, off+bytes) pass seg_lin?  (The
+ * offsets do not wrap: str_span.) */
+static bool str_range_ok(const struct emu_cpu *c, int seg, uint64_t off, uint64_t bytes,
+                         bool write)
+{
+    if (c->code64) {
+        uint64_t lin = str_lin(c, seg, off);
+        return canonical(lin) && canonical(lin + bytes - 1);
+    }
+    const struct emu_seg *s = &c->seg[seg];
+    return (write ? s->wr : s->rd) && off >= s->lo && off + bytes - 1 <= s->hi;
+}
+
+/* MOVS of n elements between host ranges d and s (lowest addresses).
+ * memmove is the element loop unless the destination overlaps the part of
+ * the source still to be read (dst ahead of src in the copy's direction:
+ * "rep movsb" with dst = src + 1 replicates a byte), then element order
+ * it is.  Host addresses, so two linear aliases of one page are caught. */
+static void str_copy(uint8_t *d, const uint8_t *s, uint64_t n, unsigned sz, bool down)
+{
+    uint64_t bytes = n * sz;
+    bool ahead = down ? (d < s && s < d + bytes) : (s < d && d < s + bytes);
+    if (!ahead) {
+        memmove(d, s, bytes);
+        return;
+    }
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t at = (down ? n - 1 - k : k) * sz;
+        st_host(d + at, sz, ld_host(s + at, sz));
+    }
+}
+
+static void str_fill(uint8_t *d, uint64_t n, unsigned sz, uint64_t v)
+{
+    uint64_t rep = (v & 0xFF) * 0x0101010101010101ull;
+    if (sz == 1 || (v & size_mask(sz)) == (rep & size_mask(sz))) {
+        memset(d, (int)(v & 0xFF), n * sz);
+        return;
+    }
+    for (uint64_t k = 0; k < n; k++)
+        st_host(d + k * sz, sz, v);
+}
+
+/* One chunk of REP MOVS (movs) or STOS, at most max elements.  Returns the
+ * elements done; 0 with *slow = how many must go element by element. */
+static uint64_t str_chunk(struct emu_cpu *c, const struct emu_insn *i, unsigned sz, bool movs,
+                          uint64_t max, uint64_t *slow)
+{
+    uint64_t m = amask(i);
+    bool down = c->eflags & F_DF;
+    uint64_t offd = c->r[EDI_] & m, offs = c->r[ESI_] & m;
+    uint64_t lind = str_lin(c, ES_, offd), lins = movs ? str_lin(c, i->seg, offs) : 0;
+    uint64_t n = min_u64(max, str_span(offd, lind, m, sz, down));
+    if (movs)
+        n = min_u64(n, str_span(offs, lins, m, sz, down));
+    *slow = 1;
+    if (n < 2)
+        return 0;
+    uint64_t back = down ? (n - 1) * sz : 0, bytes = n * sz;
+    *slow = n;
+    if ((movs && !str_range_ok(c, i->seg, offs - back, bytes, false)) ||
+        !str_range_ok(c, ES_, offd - back, bytes, true))
+        return 0;
+    /* the first element's order: source read, then destination write */
+    const uint8_t *src = NULL;
+    if (movs && !(src = emu_lin_host(c, lins, lins - back, bytes, false)))
+        return 0;
+    uint8_t *dst = emu_lin_host(c, lind, lind - back, bytes, true);
+    if (!dst)
+        return 0;
+    if (movs)
+        str_copy(dst, src, n, sz, down);
+    else
+        str_fill(dst, n, sz, get_reg(c, EAX_, sz));
+    uint64_t delta = down ? -bytes : bytes;
+    set_sp_like(c, EDI_, m, c->r[EDI_] + delta);
+    if (movs)
+        set_sp_like(c, ESI_, m, c->r[ESI_] + delta);
+    set_sp_like(c, ECX_, m, c->r[ECX_] - n);
+    c->st.str_bulk += n;
+    return n;
+}
+
+/* REP MOVS/STOS: REP_LOOP's contract (STR_CAP elements per call, then
+ * the instruction re-executes) with chunks where it can. */
+static void rep_bulk(struct emu_cpu *c, const struct emu_insn *i, unsigned sz, bool movs)
+{
+    uint64_t m = amask(i);
+    for (uint64_t left = STR_CAP; left > 0;) {
+        uint64_t cx = c->r[ECX_] & m;
+        if (cx == 0) {
+            next(c, i);
+            return;
+        }
+        uint64_t slow, n = str_chunk(c, i, sz, movs, min_u64(cx, left), &slow);
+        if (n == 0) {
+            n = min_u64(slow, min_u64(cx, left));
+            for (uint64_t k = 0; k < n; k++) {
+                if (movs)
+                    movs_one(c, i, sz);
+                else
+                    stos_one(c, i, sz);
+                set_sp_like(c, ECX_, m, c->r[ECX_] - 1);
+                c->st.str_single++;
+            }
+        }
+        left -= n;
+    }
+    c->stop_block = true;
+}
+
 H(h_movs)
 {
     unsigned sz = i->sub;
-    REP_LOOP({
-        uint64_t v = rd_mem(c, i->seg, c->r[ESI_] & m_, sz);
-        wr_mem(c, ES_, c->r[EDI_] & m_, sz, v);
-        str_adv(c, ESI_, i, d_);
-        str_adv(c, EDI_, i, d_);
-    }, true);
+    if (i->rep && !c->str_elementwise) {
+        rep_bulk(c, i, sz, true);
+        return;
+    }
+    REP_LOOP(movs_one(c, i, sz), true);
 }
 
 H(h_stos)
 {
     unsigned sz = i->sub;
-    REP_LOOP({
-        wr_mem(c, ES_, c->r[EDI_] & m_, sz, get_reg(c, EAX_, sz));
-        str_adv(c, EDI_, i, d_);
-    }, true);
+    if (i->rep && !c->str_elementwise) {
+        rep_bulk(c, i, sz, false);
+        return;
+    }
+    REP_LOOP(stos_one(c, i, sz), true);
 }
 
 H(h_lods)
