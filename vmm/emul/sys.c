@@ -208,6 +208,16 @@ static void check_code_desc(struct emu_cpu *c, uint16_t sel, uint32_t hi)
         RAISE_GP(c, sel & 0xFFFC);
 }
 
+/* The code segment a call gate points at: a null selector is #GP(0), a
+ * descriptor that is not code #GP(selector); the caller checks DPL and P. */
+static void read_gate_target(struct emu_cpu *c, uint16_t csel, uint32_t *lo, uint32_t *hi)
+{
+    if ((csel & 0xFFFC) == 0)
+        RAISE_GP(c, 0);
+    read_desc(c, csel, lo, hi, EXC_GP);
+    check_code_desc(c, csel, *hi);
+}
+
 /* The code segment a far RET or IRET returns to: not null, a code
  * descriptor, RPL not more privileged than CPL, DPL matching RPL (or not
  * above it when conforming), present.  Faults as the SDM says. */
@@ -241,6 +251,7 @@ static void check_far_target(struct emu_cpu *c, uint32_t lo, uint32_t hi, uint64
 
 static void far_gate64(struct emu_cpu *c, uint16_t sel, uint32_t lo, uint32_t hi, bool call,
                        uint64_t ret_rip);
+
 
 void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsz, bool call,
                   uint64_t ret_eip)
@@ -301,11 +312,8 @@ void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsz, 
     uint16_t csel = (uint16_t)(lo >> 16);
     uint32_t goff = (lo & 0xFFFF) | (gate32 ? (hi & 0xFFFF0000u) : 0);
     unsigned nparams = hi & 0x1F;
-    if ((csel & 0xFFFC) == 0)
-        RAISE_GP(c, 0);
     uint32_t clo, chi;
-    read_desc(c, csel, &clo, &chi, EXC_GP);
-    check_code_desc(c, csel, chi);
+    read_gate_target(c, csel, &clo, &chi);
     unsigned cdpl = (chi >> 13) & 3;
     if (cdpl > c->cpl)
         RAISE_GP(c, csel & 0xFFFC);
@@ -582,11 +590,8 @@ static void far_gate64(struct emu_cpu *c, uint16_t sel, uint32_t lo, uint32_t hi
         emu_raise(c, EXC_NP, gerr, true);
     uint16_t csel = (uint16_t)(lo >> 16);
     uint64_t off = (lo & 0xFFFF) | (hi & 0xFFFF0000u) | (uint64_t)off_hi << 32;
-    if ((csel & 0xFFFC) == 0)
-        RAISE_GP(c, 0);
     uint32_t clo, chi;
-    read_desc(c, csel, &clo, &chi, EXC_GP);
-    check_code_desc(c, csel, chi);
+    read_gate_target(c, csel, &clo, &chi);
     unsigned cdpl = (chi >> 13) & 3;
     bool conforming = (chi & 0x400) != 0;
     if (cdpl > c->cpl || !((chi >> 21) & 1) || ((chi >> 22) & 1))
