@@ -18,32 +18,8 @@ start:
     mov word [0x08 * 4], irq0_handler
     mov word [0x08 * 4 + 2], 0xF000
     mov word [0x500], 0             ; tick counter
-    ; Master 8259: ICW1 edge+ICW4, ICW2 base 0x08, ICW3 slave on IR2, ICW4 8086.
-    mov al, 0x11
-    out 0x20, al
-    out 0xA0, al
-    mov al, 0x08
-    out 0x21, al
-    mov al, 0x70
-    out 0xA1, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x02
-    out 0xA1, al
-    mov al, 0x01
-    out 0x21, al
-    out 0xA1, al
-    mov al, 0xFE                    ; only IRQ0
-    out 0x21, al
-    mov al, 0xFF
-    out 0xA1, al
-    ; PIT channel 0, lobyte/hibyte, mode 2, divisor 1193 (~1 kHz).
-    mov al, 0x34
-    out 0x43, al
-    mov ax, 1193
-    out 0x40, al
-    mov al, ah
-    out 0x40, al
+    pic_init 0x08, 0x70, 0xFE       ; the PC's real-mode vectors, only IRQ0
+    pit_1khz
     sti
 .wait:
     hlt

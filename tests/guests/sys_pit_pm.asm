@@ -25,32 +25,8 @@ main:
     mov eax, irq0_handler
     mov ecx, 0x8E00
     call set_gate
-    ; 8259 pair: master at 0x20, slave at 0x28, only IRQ0 unmasked.
-    mov al, 0x11
-    out 0x20, al
-    out 0xA0, al
-    mov al, 0x20
-    out 0x21, al
-    mov al, 0x28
-    out 0xA1, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x02
-    out 0xA1, al
-    mov al, 0x01
-    out 0x21, al
-    out 0xA1, al
-    mov al, 0xFE
-    out 0x21, al
-    mov al, 0xFF
-    out 0xA1, al
-    ; PIT channel 0, mode 2, divisor 1193 (~1 kHz).
-    mov al, 0x34
-    out 0x43, al
-    mov ax, 1193
-    out 0x40, al
-    mov al, ah
-    out 0x40, al
+    pic_init 0x20, 0x28, 0xFE       ; vectors 0x20/0x28, only IRQ0
+    pit_1khz
 .wait:
     cli
     cmp dword [g_ticks], TICKS

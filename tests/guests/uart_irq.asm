@@ -16,24 +16,7 @@ start:
     mov word [0x0C * 4 + 2], 0xF000
     mov word [0x500], msg_irq           ; next byte to send
     mov byte [0x502], 0                 ; done flag
-    mov al, 0x11
-    out 0x20, al
-    out 0xA0, al
-    mov al, 0x08
-    out 0x21, al
-    mov al, 0x70
-    out 0xA1, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x02
-    out 0xA1, al
-    mov al, 0x01
-    out 0x21, al
-    out 0xA1, al
-    mov al, 0xEF                        ; only IRQ4
-    out 0x21, al
-    mov al, 0xFF
-    out 0xA1, al
+    pic_init 0x08, 0x70, 0xEF           ; only IRQ4
     mov dx, COM1 + 4
     mov al, 0x0B                        ; DTR, RTS, OUT2 (gates the IRQ)
     out dx, al
