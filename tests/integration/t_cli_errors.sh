@@ -26,6 +26,8 @@ check_usage_error --disk "$WORK",format=qcow2 || ok=1
 check_usage_error --cdrom /nonexistent.iso || ok=1
 check_usage_error --log loud || ok=1
 check_usage_error --bios /nonexistent/bios.bin || ok=1
+check_usage_error --trace-io /nonexistent/dir/trace || ok=1
+check_usage_error --trace-io || ok=1
 check_usage_error extra-argument || ok=1
 # A BIOS file of the wrong size is refused before anything runs.
 head -c 1000 /dev/zero > "$WORK/short.bin"
