@@ -1,9 +1,11 @@
 # End to end (issue 8): Debian's kernel and busybox on an ISO built here
 # from the packages (tests/linux/make-e2e-iso: tests/linux/e2e.init and the
-# kernel's own ata_piix, sd_mod, ne2k-pci and ext4 modules), booted by
-# SeaBIOS from our IDE CD-ROM under --accel auto, with a raw ext2 disk and
-# user networking.  The guest mounts the disk and hashes a known file,
-# writes a file and syncs, gets a DHCP lease, fetches a file from an HTTP
+# kernel's own modules for our disk, CD-ROM, NIC, file systems, power
+# button and display), booted by SeaBIOS from our IDE CD-ROM under --accel
+# auto, with a raw ext2 disk and user networking.  The guest mounts the
+# disk and hashes a known file, mounts the CD-ROM (Linux's sr driver, the
+# drive forced into PIO mode while the disk runs multiword DMA), writes a
+# file and syncs, gets a DHCP lease, fetches a file from an HTTP
 # server on the host's loopback through 10.0.2.2, answers a connection the
 # test makes through a host port forward, reads the CMOS clock, loads the
 # bochs DRM driver (framebuffer console on our Bochs VBE) and reads a line
@@ -30,6 +32,7 @@ head -c 300000 /dev/urandom > "$WORK/fs/known.bin"
 head -c 250000 /dev/urandom > "$WORK/www/payload.bin"
 cat > "$WORK/fs/e2e.conf" <<EOC
 KNOWN=known.bin
+CDROM=1
 WRITE=guest.txt
 URL=http://10.0.2.2:$HTTP_PORT/payload.bin
 SERVE=7777
@@ -118,6 +121,7 @@ grep -q "reply: hello from the guest" "$WORK/client.out" ||
     { fail "wrong reply through the port forward: $(tail -n 2 "$WORK/client.out")"; ok=1; }
 tr -d '\r' < "$SERIAL" > "$WORK/serial.txt"
 expect_line "$WORK/serial.txt" "E2E: known $known_sum  /mnt/known.bin" || ok=1
+expect_line "$WORK/serial.txt" "E2E: cdrom SERIAL 0 115200; transfer modes: cd XFER_PIO_4, disk XFER_MW_DMA_2" || ok=1
 expect_line "$WORK/serial.txt" "E2E: wrote guest.txt" || ok=1
 expect_line "$WORK/serial.txt" "E2E: fetched $payload_sum  /tmp/fetched" || ok=1
 expect_line "$WORK/serial.txt" "E2E: served, peer said: hello from the host" || ok=1
