@@ -647,13 +647,13 @@ static enum emu_exit run_blocks(struct emu_cpu *c, uint64_t target)
         c->cur_block = b;
         c->blk_rip = c->rip;
         c->st.blocks_run++;
-        /* Threaded handlers (ops.c) run on to the next slot themselves and
-         * leave c->at at the last slot they started.  Without stop_block
-         * the slots run up to b->end exactly: b->n instructions (a fused
-         * last slot is two). */
+        /* Threaded handlers (ops.c) run on to the next slot themselves, up
+         * to in + in->run; one that stops early (stop_block) leaves itself
+         * in c->at.  Without stop_block the slots run up to b->end
+         * exactly: b->n instructions (a fused last slot is two). */
         const struct emu_insn *in = b->insns, *end = b->end;
         do {
-            c->at = in;
+            c->at = in + in->run;
             in->fn(c, in);
             in = c->at + 1;
         } while (in < end && !c->stop_block);

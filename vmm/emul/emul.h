@@ -76,10 +76,12 @@
  * plain data instruction gets a threaded form: it runs the handler, then
  * jumps to the next slot's handler itself (a sibling call), so a block is
  * mostly one chain of indirect jumps rather than call + return + loop
- * test per instruction.  It records the slot it jumps to in c->at, where
- * the block loop resumes when a chain reaches a non-threaded slot, and
- * returns early when stop_block is set (SMC; the loop pre-sets it for the
- * one instruction of an STI/MOV SS shadow).  Counting and fault unwinding
+ * test per instruction.  Where the chain ends (the first non-threaded
+ * slot) is known at decode time (emu_insn.run): the block loop sets c->at
+ * to it before the call and resumes after it.  A threaded slot returns
+ * early when stop_block is set (SMC; the loop pre-sets it for the one
+ * instruction of an STI/MOV SS shadow), and only then stores itself in
+ * c->at.  Counting and fault unwinding
  * are unchanged (per block; the faulting RIP is found by walking lengths).  Jcc/SETcc/CMOVcc
  * evaluate conditions after CMP/SUB/logic ops inline from the lazy-flag
  * record (emu_cond_fast); the rest goes through emu_cond.
@@ -214,6 +216,8 @@ struct emu_insn {
     uint8_t nops;
     uint8_t op0;            /* first opcode byte (after 0F if two-byte) */
     uint8_t ends;           /* the block ends after this instruction */
+    uint8_t run;            /* threaded slots after this one that it runs on
+                               into: the block loop's resume point is this + run */
     uint16_t id;            /* Capstone instruction id, for diagnostics */
     /* x87/MMX/SSE instructions (h_fpu) use op[0] only, for their memory
      * operand: the FPU library's decoded form shares the space of op[1..2],

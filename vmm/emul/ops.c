@@ -2232,17 +2232,19 @@ H(h_unimpl)
  * jumps straight to the next slot's handler (a sibling call, so a chain
  * of them is a sequence of indirect jumps, not call + return + loop test
  * per instruction, and each handler's jump has its own predictor entry).
- * c->at tells the block loop where to resume when the chain reaches a
- * slot without a threaded form (that one returns to the loop) or an
- * instruction asked the block to stop (SMC, STI/MOV SS shadow).  Only
+ * The block loop knows where the chain ends (the first slot without a
+ * threaded form, which returns to it: emu_insn.run) and sets c->at to it
+ * beforehand; a slot that sees stop_block (SMC, STI/MOV SS shadow) stops
+ * the chain and stores itself in c->at instead.  Only
  * plain data instructions get a threaded form: anything that can change
  * the mode, the memory map or interrupt state ends its block anyway. */
 #define DISPATCH_NEXT(c, i)                                                             \
     do {                                                                                \
-        if (unlikely((c)->stop_block))                                                  \
+        if (unlikely((c)->stop_block)) {                                                \
+            (c)->at = (i);                                                              \
             return;                                                                     \
+        }                                                                               \
         const struct emu_insn *n_ = (i) + 1;                                            \
-        (c)->at = n_;                                                                   \
         n_->fn((c), n_);                                                                \
     } while (0)
 
