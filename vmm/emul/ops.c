@@ -714,6 +714,10 @@ static void h_test_rr32(struct emu_cpu *c, const struct emu_insn *i);
 static void h_test_rr64(struct emu_cpu *c, const struct emu_insn *i);
 static void h_cmov_rr32(struct emu_cpu *c, const struct emu_insn *i);
 static void h_cmov_rr64(struct emu_cpu *c, const struct emu_insn *i);
+static void h_cmp_ri8(struct emu_cpu *c, const struct emu_insn *i);
+static void h_movzx_rr1(struct emu_cpu *c, const struct emu_insn *i);
+static void h_movzx_rr2(struct emu_cpu *c, const struct emu_insn *i);
+static void h_movsxd_rr(struct emu_cpu *c, const struct emu_insn *i);
 
 emu_handler emu_special_form(emu_handler f, const struct emu_insn *i, unsigned mode)
 {
@@ -722,6 +726,16 @@ emu_handler emu_special_form(emu_handler f, const struct emu_insn *i, unsigned m
         return i->sub == SH_SHL ? (q ? h_shl_ri64 : h_shl_ri32)
              : i->sub == SH_SHR ? (q ? h_shr_ri64 : h_shr_ri32)
              : i->sub == SH_SAR ? (q ? h_sar_ri64 : h_sar_ri32) : f;
+    }
+    if (f == h_alu && i->sub == ALU_CMP && i->op[0].kind == OPK_REG && i->op[0].size == 1 &&
+        i->op[1].kind == OPK_IMM)
+        return h_cmp_ri8;
+    if (f == h_movx && i->op[0].kind == OPK_REG && i->op[1].kind == OPK_REG &&
+        (i->op[0].size == 4 || i->op[0].size == 8)) {
+        unsigned ss = i->op[1].size;
+        if (!i->sub)
+            return ss == 1 ? h_movzx_rr1 : ss == 2 ? h_movzx_rr2 : f;
+        return ss == 4 && i->op[0].size == 8 ? h_movsxd_rr : f;
     }
     if (f == h_imul && i->op[0].kind == OPK_REG && (i->op[0].size == 4 || i->op[0].size == 8)) {
         bool q = i->op[0].size == 8;
@@ -1135,8 +1149,38 @@ EMU_INLINE void cmov_rr(struct emu_cpu *c, const struct emu_insn *i, unsigned sz
 static void h_cmov_rr32(struct emu_cpu *c, const struct emu_insn *i) { cmov_rr(c, i, 4); }
 static void h_cmov_rr64(struct emu_cpu *c, const struct emu_insn *i) { cmov_rr(c, i, 8); }
 
+/* CMP r8, imm8 (any byte register, AH..BH included): the decompressor's
+ * byte compares; same record as h_alu's. */
+static void h_cmp_ri8(struct emu_cpu *c, const struct emu_insn *i)
+{
+    uint64_t a = get_reg(c, i->op[0].reg, 1), b = (uint64_t)i->op[1].disp & 0xFF;
+    set_lf(c, LF_SUB, 1, (a - b) & 0xFF, a, b);
+    next(c, i);
+}
+FUSED_JCC(h_cmp_ri8_jcc, h_cmp_ri8)
+
+/* MOVZX r32/r64, r8/r16 and MOVSXD r64, r32: a 32-bit destination
+ * zero-extends, and a zero-extended byte or word fits it either way. */
+static void h_movzx_rr1(struct emu_cpu *c, const struct emu_insn *i)
+{
+    c->r[i->op[0].reg] = get_reg(c, i->op[1].reg, 1);
+    next(c, i);
+}
+static void h_movzx_rr2(struct emu_cpu *c, const struct emu_insn *i)
+{
+    c->r[i->op[0].reg] = (uint16_t)c->r[i->op[1].reg];
+    next(c, i);
+}
+static void h_movsxd_rr(struct emu_cpu *c, const struct emu_insn *i)
+{
+    c->r[i->op[0].reg] = (uint64_t)(int64_t)(int32_t)c->r[i->op[1].reg];
+    next(c, i);
+}
+
 emu_handler emu_alu_fused(emu_handler f)
 {
+    if (f == h_cmp_ri8)
+        return h_cmp_ri8_jcc;
     if (f == h_test_rr32)
         return h_test_rr32_jcc;
     if (f == h_test_rr64)
@@ -2273,6 +2317,7 @@ THREADED(h_test_rr32) THREADED(h_test_rr64) THREADED(h_cmov_rr32) THREADED(h_cmo
 SHIFT_RI_FORMS(SHIFT_RI_THREADED)
 THREADED(h_imul_rr32) THREADED(h_imul_rr64) THREADED(h_imul_rri32) THREADED(h_imul_rri64)
 THREADED(h_lea_b) THREADED(h_lea_x)
+THREADED(h_cmp_ri8) THREADED(h_movzx_rr1) THREADED(h_movzx_rr2) THREADED(h_movsxd_rr)
 #define MEM64_THREADED(gen, b, x, k, knd, sz, ext) THREADED(b) THREADED(x)
 MEM64_FORMS(MEM64_THREADED)
 #define ALU_OP_THREADED(form, sz, tag, opn, op) THREADED(h_##opn##_##tag)
@@ -2289,6 +2334,7 @@ emu_handler emu_threaded_form(emu_handler f)
 #undef PICK_SHIFT_RI
     PICK(h_imul_rr32) PICK(h_imul_rr64) PICK(h_imul_rri32) PICK(h_imul_rri64)
     PICK(h_lea_b) PICK(h_lea_x)
+    PICK(h_cmp_ri8) PICK(h_movzx_rr1) PICK(h_movzx_rr2) PICK(h_movsxd_rr)
 #define PICK_MEM64(gen, b, x, k, knd, sz, ext) PICK(b) PICK(x)
     MEM64_FORMS(PICK_MEM64)
 #undef PICK_MEM64
