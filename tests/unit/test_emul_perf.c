@@ -374,6 +374,42 @@ static void test_shadow_threaded(void)
     done(&f);
 }
 
+/* The same over threaded forms that skip the stop_block test (register
+ * moves, loads, ALU with a register destination): the shadow's one
+ * instruction still runs alone, through its unthreaded handler. */
+static void test_shadow_threaded_nc(void)
+{
+    struct fx f;
+    setup(&f, true, false);
+    atomic_bool line = true;
+    f.cpu.env.intr_line = &line;
+    /* 0x1000: sti ; mov eax, ebx ; mov ecx, [0x2000] ; add edx, 1 ; hlt */
+    static const uint8_t code[] = { 0xFB, 0x89, 0xD8, 0x8B, 0x0D, 0x00, 0x20, 0x00, 0x00,
+                                    0x83, 0xC2, 0x01, 0xF4 };
+    put(&f, 0x1000, code, sizeof(code));
+    put32(&f, 0x2000, 0xCAFE);
+    f.cpu.eip = 0x1001;             /* warm the cache with the threaded block */
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    f.cpu.eip = 0x1000;
+    f.cpu.halted = false;
+    f.cpu.r[EBX_] = 0x1234;
+    f.cpu.r[EAX_] = f.cpu.r[ECX_] = f.cpu.r[EDX_] = 0;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_IRQ_CHECK);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1003);               /* after the first MOV only */
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x1234);
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 0);
+    CU_ASSERT_EQUAL(f.cpu.r[EDX_], 0);
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 2);      /* STI, MOV */
+    /* the rest of the block runs on (no interrupt taken here) */
+    line = false;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 0xCAFE);
+    CU_ASSERT_EQUAL(f.cpu.r[EDX_], 1);
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 5);
+    done(&f);
+}
+
 /* 64-bit mode, CPL0, paging off (the walker maps linear = physical): a
  * GDT at 0x500 (null, 64-bit code 0x08, data 0x10) and an IDT at 0x600
  * whose #SS and #GP gates lead to a HLT at 0x3000 + vector. */
@@ -624,6 +660,7 @@ void suite_emul_perf(void)
     CU_add_test(s, "threaded slots stop at a store to the next instruction", test_threaded_smc);
     CU_add_test(s, "fault in a chain of threaded slots", test_threaded_fault);
     CU_add_test(s, "STI shadow over a threaded slot", test_shadow_threaded);
+    CU_add_test(s, "STI shadow over threaded register/load slots", test_shadow_threaded_nc);
     CU_add_test(s, "64-bit mode memory move forms", test_mem64_forms);
     CU_add_test(s, "64-bit mode LEA forms", test_lea64_forms);
     CU_add_test(s, "TEST/CMOVcc r,r and 64-bit mode ALU reg,[mem] forms", test_rr_and_rm64_forms);

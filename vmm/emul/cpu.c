@@ -603,9 +603,9 @@ static unsigned insns_before_fault(const struct emu_cpu *c)
 }
 
 /* The one instruction after STI / MOV SS, alone so an interrupt is taken
- * right after it: a pre-set stop_block holds a threaded slot to itself,
- * and if it opens a fused compare + Jcc slot it runs unfused from the
- * scratch block instead.  Returns the block it ran from. */
+ * right after it: a threaded slot runs its base (unthreaded) handler, and
+ * if it opens a fused compare + Jcc slot it runs unfused from the scratch
+ * block instead.  Returns the block it ran from. */
 static struct emu_block *run_shadow(struct emu_cpu *c, struct emu_block *b)
 {
     if (b->nexec == 1 && b->n == 2)
@@ -614,9 +614,10 @@ static struct emu_block *run_shadow(struct emu_cpu *c, struct emu_block *b)
     c->cur_block = b;
     c->blk_rip = c->rip;
     c->st.blocks_run++;
-    c->stop_block = true;
-    c->at = b->insns;
-    b->insns->fn(c, b->insns);
+    const struct emu_insn *in = b->insns;
+    emu_handler fn = in->run ? emu_unthreaded_form(in->fn) : in->fn;
+    c->at = in;
+    fn(c, in);
     c->stop_block = false;
     c->st.insns++;
     return b;

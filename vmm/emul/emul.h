@@ -78,10 +78,11 @@
  * mostly one chain of indirect jumps rather than call + return + loop
  * test per instruction.  Where the chain ends (the first non-threaded
  * slot) is known at decode time (emu_insn.run): the block loop sets c->at
- * to it before the call and resumes after it.  A threaded slot returns
- * early when stop_block is set (SMC; the loop pre-sets it for the one
- * instruction of an STI/MOV SS shadow), and only then stores itself in
- * c->at.  Counting and fault unwinding
+ * to it before the call and resumes after it.  A threaded slot that can
+ * write memory returns early when stop_block is set (SMC), and only then
+ * stores itself in c->at; register-only and load forms cannot set it and
+ * skip the test.  The one instruction of an STI/MOV SS shadow runs
+ * through its unthreaded handler (emu_unthreaded_form).  Counting and fault unwinding
  * are unchanged (per block; the faulting RIP is found by walking lengths).  Jcc/SETcc/CMOVcc
  * evaluate conditions after CMP/SUB/logic ops inline from the lazy-flag
  * record (emu_cond_fast); the rest goes through emu_cond.

@@ -2300,49 +2300,75 @@ H(h_unimpl)
         DISPATCH_NEXT(c, i);                                                            \
     }
 
+/* Register-only and load forms cannot set stop_block: only guest writes
+ * (SMC), string instructions, mode changes and memory-map changes (port
+ * I/O, MMIO or slot writes) do, and none of those is done by a register
+ * move, an ALU op with a register destination or a load.  The STI/MOV SS
+ * shadow runs its instruction through the unthreaded form (run_shadow).
+ * So these jump on without the test. */
+#define THREADED_NC(name)                                                               \
+    static __attribute__((flatten)) void name##_t(struct emu_cpu *c,                   \
+                                                  const struct emu_insn *i)             \
+    {                                                                                   \
+        name(c, i);                                                                     \
+        const struct emu_insn *n_ = i + 1;                                              \
+        n_->fn(c, n_);                                                                  \
+    }
+
 #define THREADED_FORMS(X)                                                               \
-    X(h_mov_load1) X(h_mov_load2) X(h_mov_load4) X(h_mov_load8)                        \
     X(h_mov_store1) X(h_mov_store2) X(h_mov_store4) X(h_mov_store8)                    \
-    X(h_movzx_load1) X(h_movzx_load2)                                                   \
-    X(h_movsx_load1) X(h_movsx_load2) X(h_movsx_load4)                                  \
-    X(h_mov_rr32) X(h_mov_rr64) X(h_mov) X(h_mov_load) X(h_mov_store) X(h_movx)        \
-    X(h_alu_rr32) X(h_alu_ri32) X(h_alu_rr64) X(h_alu_ri64) X(h_alu_rm32) X(h_alu_rm64) \
+    X(h_mov) X(h_mov_load) X(h_mov_store) X(h_movx)                                     \
     X(h_alu) X(h_test) X(h_incdec_r) X(h_incdec) X(h_neg) X(h_not)                     \
     X(h_shift_ri) X(h_shift) X(h_shxd) X(h_imul) X(h_mul1)                              \
     X(h_lea) X(h_xchg) X(h_cmovcc) X(h_setcc) X(h_push_r) X(h_pop_r)
+/* never write memory (see THREADED_NC) */
+#define THREADED_NC_FORMS(X)                                                            \
+    X(h_mov_load1) X(h_mov_load2) X(h_mov_load4) X(h_mov_load8)                        \
+    X(h_movzx_load1) X(h_movzx_load2)                                                   \
+    X(h_movsx_load1) X(h_movsx_load2) X(h_movsx_load4)                                  \
+    X(h_mov_rr32) X(h_mov_rr64)                                                         \
+    X(h_alu_rr32) X(h_alu_ri32) X(h_alu_rr64) X(h_alu_ri64) X(h_alu_rm32) X(h_alu_rm64) \
+    X(h_test_rr32) X(h_test_rr64) X(h_cmov_rr32) X(h_cmov_rr64)                        \
+    X(h_imul_rr32) X(h_imul_rr64) X(h_imul_rri32) X(h_imul_rri64)                      \
+    X(h_lea_b) X(h_lea_x)                                                               \
+    X(h_cmp_ri8) X(h_movzx_rr1) X(h_movzx_rr2) X(h_movsxd_rr)
 
 THREADED_FORMS(THREADED)
-THREADED(h_test_rr32) THREADED(h_test_rr64) THREADED(h_cmov_rr32) THREADED(h_cmov_rr64)
-#define SHIFT_RI_THREADED(name, op, sz) THREADED(name)
+THREADED_NC_FORMS(THREADED_NC)
+#define SHIFT_RI_THREADED(name, op, sz) THREADED_NC(name)
 SHIFT_RI_FORMS(SHIFT_RI_THREADED)
-THREADED(h_imul_rr32) THREADED(h_imul_rr64) THREADED(h_imul_rri32) THREADED(h_imul_rri64)
-THREADED(h_lea_b) THREADED(h_lea_x)
-THREADED(h_cmp_ri8) THREADED(h_movzx_rr1) THREADED(h_movzx_rr2) THREADED(h_movsxd_rr)
-#define MEM64_THREADED(gen, b, x, k, knd, sz, ext) THREADED(b) THREADED(x)
+#define MEM64_THREADED_LOAD(b, x) THREADED_NC(b) THREADED_NC(x)
+#define MEM64_THREADED_STORE(b, x) THREADED(b) THREADED(x)
+#define MEM64_THREADED(gen, b, x, k, knd, sz, ext) MEM64_THREADED_##knd(b, x)
 MEM64_FORMS(MEM64_THREADED)
-#define ALU_OP_THREADED(form, sz, tag, opn, op) THREADED(h_##opn##_##tag)
+#define ALU_OP_THREADED(form, sz, tag, opn, op) THREADED_NC(h_##opn##_##tag)
 #define ALU_OP_THREADEDS(form, sz, tag) ALU_FAST_OPS(ALU_OP_THREADED, form, sz, tag)
 ALU_FORMS(ALU_OP_THREADEDS)
+
+/* Every threaded form's base handler: `unthread` turns f back. */
+#define EMU_ALL_THREADED(PICK)                                                          \
+    THREADED_FORMS(PICK)                                                                \
+    THREADED_NC_FORMS(PICK)                                                             \
+    SHIFT_RI_FORMS(PICK_SHIFT_RI)                                                       \
+    MEM64_FORMS(PICK_MEM64)                                                             \
+    ALU_FORMS(PICK_OPS)
+#define PICK_SHIFT_RI(name, op, sz) PICK(name)
+#define PICK_MEM64(gen, b, x, k, knd, sz, ext) PICK(b) PICK(x)
+#define PICK_OP(form, sz, tag, opn, op) PICK(h_##opn##_##tag)
+#define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
 
 emu_handler emu_threaded_form(emu_handler f)
 {
 #define PICK(name) if (f == name) return name##_t;
-    THREADED_FORMS(PICK)
-    PICK(h_test_rr32) PICK(h_test_rr64) PICK(h_cmov_rr32) PICK(h_cmov_rr64)
-#define PICK_SHIFT_RI(name, op, sz) PICK(name)
-    SHIFT_RI_FORMS(PICK_SHIFT_RI)
-#undef PICK_SHIFT_RI
-    PICK(h_imul_rr32) PICK(h_imul_rr64) PICK(h_imul_rri32) PICK(h_imul_rri64)
-    PICK(h_lea_b) PICK(h_lea_x)
-    PICK(h_cmp_ri8) PICK(h_movzx_rr1) PICK(h_movzx_rr2) PICK(h_movsxd_rr)
-#define PICK_MEM64(gen, b, x, k, knd, sz, ext) PICK(b) PICK(x)
-    MEM64_FORMS(PICK_MEM64)
-#undef PICK_MEM64
-#define PICK_OP(form, sz, tag, opn, op) PICK(h_##opn##_##tag)
-#define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
-    ALU_FORMS(PICK_OPS)
-#undef PICK_OP
-#undef PICK_OPS
+    EMU_ALL_THREADED(PICK)
 #undef PICK
     return NULL;
+}
+
+emu_handler emu_unthreaded_form(emu_handler f)
+{
+#define PICK(name) if (f == name##_t) return name;
+    EMU_ALL_THREADED(PICK)
+#undef PICK
+    return f;
 }
