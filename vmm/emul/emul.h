@@ -68,7 +68,8 @@
  * then n - 1 while it still counts n instructions).  emu_special_form
  * (ops.c) narrows further where a constant removes a branch: per-op ALU
  * (ADD/OR/AND/SUB/XOR/CMP) and shift handlers, IMUL/TEST/CMOVcc of two
- * registers, and in 64-bit mode (blocks are keyed by mode) memory moves,
+ * registers, CMP r8,imm8, MOVZX r32/r64,r8/r16 and MOVSXD r64,r32, and
+ * in 64-bit mode (blocks are keyed by mode) memory moves,
  * ALU reg,[mem] and LEA whose address is base (+ index) without FS/GS:
  * no mode, address-size or segment test is left, only the canonical one.
  *
