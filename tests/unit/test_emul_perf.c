@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../vmm/emul/emul_int.h"
+#include "../../vmm/emul/ops.h"
 
 static uint8_t bios[64 * 1024];
 struct fx { struct guest_mem mem; struct emu_cpu cpu; };
@@ -373,6 +374,42 @@ static void test_shadow_threaded(void)
     done(&f);
 }
 
+/* The same over threaded forms that skip the stop_block test (register
+ * moves, loads, ALU with a register destination): the shadow's one
+ * instruction still runs alone, through its unthreaded handler. */
+static void test_shadow_threaded_nc(void)
+{
+    struct fx f;
+    setup(&f, true, false);
+    atomic_bool line = true;
+    f.cpu.env.intr_line = &line;
+    /* 0x1000: sti ; mov eax, ebx ; mov ecx, [0x2000] ; add edx, 1 ; hlt */
+    static const uint8_t code[] = { 0xFB, 0x89, 0xD8, 0x8B, 0x0D, 0x00, 0x20, 0x00, 0x00,
+                                    0x83, 0xC2, 0x01, 0xF4 };
+    put(&f, 0x1000, code, sizeof(code));
+    put32(&f, 0x2000, 0xCAFE);
+    f.cpu.eip = 0x1001;             /* warm the cache with the threaded block */
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    f.cpu.eip = 0x1000;
+    f.cpu.halted = false;
+    f.cpu.r[EBX_] = 0x1234;
+    f.cpu.r[EAX_] = f.cpu.r[ECX_] = f.cpu.r[EDX_] = 0;
+    uint64_t before = f.cpu.st.insns;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_IRQ_CHECK);
+    CU_ASSERT_EQUAL(f.cpu.eip, 0x1003);               /* after the first MOV only */
+    CU_ASSERT_EQUAL(f.cpu.r[EAX_], 0x1234);
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 0);
+    CU_ASSERT_EQUAL(f.cpu.r[EDX_], 0);
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 2);      /* STI, MOV */
+    /* the rest of the block runs on (no interrupt taken here) */
+    line = false;
+    CU_ASSERT_EQUAL(emu_run(&f.cpu, 100), EMU_HLT);
+    CU_ASSERT_EQUAL(f.cpu.r[ECX_], 0xCAFE);
+    CU_ASSERT_EQUAL(f.cpu.r[EDX_], 1);
+    CU_ASSERT_EQUAL(f.cpu.st.insns - before, 5);
+    done(&f);
+}
+
 /* 64-bit mode, CPL0, paging off (the walker maps linear = physical): a
  * GDT at 0x500 (null, 64-bit code 0x08, data 0x10) and an IDT at 0x600
  * whose #SS and #GP gates lead to a HLT at 0x3000 + vector. */
@@ -534,6 +571,82 @@ static void test_rr_and_rm64_forms(void)
     }
 }
 
+/* CMP r8, imm8, MOVZX r32/r64, r8/r16 and MOVSXD r64, r32 fast forms
+ * (threaded before a HLT) against the generic handlers (h_alu, h_movx)
+ * on the same decoded instruction: every register and the flags; then
+ * CMP AH, imm8 fused with a JB. */
+static void test_byte_cmp_movx_forms(void)
+{
+    static const struct { uint8_t len, b[4]; bool alu; } ins[] = {
+        { 3, { 0x80, 0xFC, 0x7F }, true },          /* cmp ah, 0x7f */
+        { 2, { 0x3C, 0x80 }, true },                /* cmp al, 0x80 */
+        { 4, { 0x40, 0x80, 0xFE, 0x05 }, true },    /* cmp sil, 5 */
+        { 4, { 0x41, 0x80, 0xF8, 0xFF }, true },    /* cmp r8b, 0xff */
+        { 3, { 0x0F, 0xB6, 0xC4 }, false },         /* movzx eax, ah */
+        { 3, { 0x0F, 0xB6, 0xC3 }, false },         /* movzx eax, bl */
+        { 4, { 0x48, 0x0F, 0xB6, 0xFB }, false },   /* movzx rdi, bl */
+        { 3, { 0x0F, 0xB7, 0xC3 }, false },         /* movzx eax, bx */
+        { 4, { 0x4C, 0x0F, 0xB7, 0xCB }, false },   /* movzx r9, bx */
+        { 3, { 0x48, 0x63, 0xC3 }, false },         /* movsxd rax, ebx */
+        { 3, { 0x4D, 0x63, 0xC8 }, false } };       /* movsxd r9, r8d */
+    struct emu_decoder *d = emu_decoder_new();
+    CU_ASSERT_FATAL(d != NULL);
+    struct fx f;
+    setup64(&f);
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (unsigned o = 0; o < sizeof(ins) / sizeof(ins[0]); o++) {
+        uint64_t at = 0x1000 + 16 * o;
+        uint8_t code[5];
+        memcpy(code, ins[o].b, ins[o].len);
+        code[ins[o].len] = 0xF4;                                    /* hlt */
+        put(&f, (uint32_t)at, code, ins[o].len + 1u);
+        struct emu_insn in;
+        CU_ASSERT_FATAL(emu_decode(d, code, ins[o].len, at, 2, &in) == ins[o].len);
+        CU_ASSERT(in.fn != h_alu && in.fn != h_movx);              /* a fast form was picked */
+        in.fn = ins[o].alu ? h_alu : h_movx;
+        for (unsigned t = 0; t < 300; t++) {
+            uint64_t r0[16];
+            for (unsigned k = 0; k < 16; k++)
+                r0[k] = operand(&x, 8);
+            r0[ESP_] = 0x8000;
+            uint32_t fl0 = (uint32_t)(rnd(&x) & (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)) | 2;
+            memcpy(f.cpu.r, r0, sizeof(r0));
+            f.cpu.rip = at;
+            f.cpu.halted = false;
+            f.cpu.eflags = fl0;
+            f.cpu.lf.op = LF_NONE;
+            CU_ASSERT_EQUAL_FATAL(emu_run(&f.cpu, 10), EMU_HLT);
+            uint64_t fast[16];
+            memcpy(fast, f.cpu.r, sizeof(fast));
+            uint32_t fast_fl = emu_get_eflags(&f.cpu);
+            CU_ASSERT_EQUAL(f.cpu.rip, at + ins[o].len + 1);
+            memcpy(f.cpu.r, r0, sizeof(r0));
+            f.cpu.rip = at;
+            f.cpu.eflags = fl0;
+            f.cpu.lf.op = LF_NONE;
+            in.fn(&f.cpu, &in);
+            CU_ASSERT(memcmp(fast, f.cpu.r, sizeof(fast)) == 0);
+            CU_ASSERT_EQUAL(fast_fl, emu_get_eflags(&f.cpu));
+            CU_ASSERT_EQUAL(f.cpu.rip, at + ins[o].len);
+        }
+    }
+    /* cmp ah, 0x7f + jb (fused): taken exactly when AH < 0x7F unsigned */
+    static const uint8_t br[] = { 0x80, 0xFC, 0x7F, 0x72, 0x01, 0xF4, 0xF4 };
+    put(&f, 0x1800, br, sizeof(br));
+    for (unsigned ah = 0; ah < 256; ah += 3) {
+        f.cpu.rip = 0x1800;
+        f.cpu.halted = false;
+        f.cpu.r[EAX_] = 0xFFFF0000u | ah << 8 | 0x7F;
+        uint64_t before = f.cpu.st.insns;
+        CU_ASSERT_EQUAL_FATAL(emu_run(&f.cpu, 10), EMU_HLT);
+        CU_ASSERT_EQUAL(f.cpu.rip, ah < 0x7F ? 0x1807u : 0x1806u);
+        CU_ASSERT_EQUAL(f.cpu.st.insns - before, 3);
+        CU_ASSERT_EQUAL(!!(emu_get_eflags(&f.cpu) & F_ZF), ah == 0x7F);
+    }
+    done(&f);
+    emu_decoder_free(d);
+}
+
 void suite_emul_perf(void)
 {
     CU_pSuite s = CU_add_suite("emul_perf", NULL, NULL);
@@ -547,7 +660,9 @@ void suite_emul_perf(void)
     CU_add_test(s, "threaded slots stop at a store to the next instruction", test_threaded_smc);
     CU_add_test(s, "fault in a chain of threaded slots", test_threaded_fault);
     CU_add_test(s, "STI shadow over a threaded slot", test_shadow_threaded);
+    CU_add_test(s, "STI shadow over threaded register/load slots", test_shadow_threaded_nc);
     CU_add_test(s, "64-bit mode memory move forms", test_mem64_forms);
     CU_add_test(s, "64-bit mode LEA forms", test_lea64_forms);
     CU_add_test(s, "TEST/CMOVcc r,r and 64-bit mode ALU reg,[mem] forms", test_rr_and_rm64_forms);
+    CU_add_test(s, "CMP r8,imm and MOVZX/MOVSXD r,r forms vs h_alu/h_movx", test_byte_cmp_movx_forms);
 }

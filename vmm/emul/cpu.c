@@ -24,6 +24,7 @@ struct emu_block {
     uint64_t phys;
     uint32_t phys_len;      /* bytes covered */
     struct emu_insn *insns;
+    const struct emu_insn *end;     /* insns + nexec: where the loop stops */
     uint16_t n;             /* instructions */
     uint16_t nexec;         /* slots the loop runs: n - 1 when the last two are fused */
     uint8_t mode;
@@ -399,7 +400,8 @@ static struct emu_block *uncached_block(struct emu_cpu *c, uint64_t lin)
     unsigned n = fetch_uncached(c, lin, buf);
     if (emu_decode(k->dec, buf, n, c->eip, code_mode(c), &k->scratch_insn) == 0)
         k->scratch_insn = (struct emu_insn){ .fn = h_ud, .len = 1 };
-    k->scratch = (struct emu_block){ .insns = &k->scratch_insn, .n = 1, .nexec = 1, .valid = true,
+    k->scratch = (struct emu_block){ .insns = &k->scratch_insn, .end = &k->scratch_insn + 1,
+                                     .n = 1, .nexec = 1, .valid = true,
                                      .hnext = -1, .pnext = -1 };
     c->st.uncached_insns++;
     return &k->scratch;
@@ -451,7 +453,8 @@ static struct emu_block *decode_block(struct emu_cpu *c, uint64_t lin, uint64_t 
     struct emu_block *b = &k->blocks[k->nblocks];
     unsigned nexec = emu_fuse_tail(dst, n);
     emu_thread_block(dst, nexec);
-    *b = (struct emu_block){ .phys = pa, .phys_len = pos, .insns = dst, .n = (uint16_t)n,
+    *b = (struct emu_block){ .phys = pa, .phys_len = pos, .insns = dst, .end = dst + nexec,
+                             .n = (uint16_t)n,
                              .nexec = (uint16_t)nexec, .mode = mode, .valid = true,
                              .cached = true, .pnext = -1 };
     unsigned h = hash_of(pa, mode);
@@ -472,20 +475,26 @@ static struct emu_block *decode_block(struct emu_cpu *c, uint64_t lin, uint64_t 
 static struct emu_block *lookup_block(struct emu_cpu *c, uint64_t lin, uint8_t mode);
 
 /* The block at CS:RIP.  `prev` (the block that just ran, or NULL) is
- * asked first: its chain slots remember where it went before. */
+ * asked first: its chain slots remember where it went before.  In 64-bit
+ * mode a chain hit needs no canonical check: RIP is the linear address,
+ * which passed check_fetch when the chain slot was filled. */
 static struct emu_block *find_block(struct emu_cpu *c, struct emu_block *prev)
 {
-    check_fetch(c);
-    uint64_t lin = cs_lin(c);
+    bool code64 = c->code64;
+    uint64_t lin = code64 ? c->rip : (uint32_t)(c->seg[CS_].base + c->rip);
     uint8_t mode = mode_key(c);
     uint64_t gen = c->tlb.gen;
     if (prev) {
         for (unsigned k = 0; k < 2; k++) {
             struct emu_chain *ch = &prev->chain[k];
-            if (ch->lin == lin && ch->gen == gen && ch->to->valid && ch->to->mode == mode)
+            if (ch->lin == lin && ch->gen == gen && ch->to->valid && ch->to->mode == mode) {
+                if (!code64)
+                    check_fetch(c);     /* the CS limit may differ */
                 return ch->to;      /* counted as blocks_run - cache lookups */
+            }
         }
     }
+    check_fetch(c);
     struct emu_block *b = lookup_block(c, lin, mode);
     if (prev && b->cached) {
         struct emu_chain *ch = &prev->chain[prev->chain_next];
@@ -593,6 +602,27 @@ static unsigned insns_before_fault(const struct emu_cpu *c)
     return 0;
 }
 
+/* The one instruction after STI / MOV SS, alone so an interrupt is taken
+ * right after it: a threaded slot runs its base (unthreaded) handler, and
+ * if it opens a fused compare + Jcc slot it runs unfused from the scratch
+ * block instead.  Returns the block it ran from. */
+static struct emu_block *run_shadow(struct emu_cpu *c, struct emu_block *b)
+{
+    if (b->nexec == 1 && b->n == 2)
+        b = uncached_block(c, cs_lin(c));
+    c->intr_shadow = false;
+    c->cur_block = b;
+    c->blk_rip = c->rip;
+    c->st.blocks_run++;
+    const struct emu_insn *in = b->insns;
+    emu_handler fn = in->run ? emu_unthreaded_form(in->fn) : in->fn;
+    c->at = in;
+    fn(c, in);
+    c->stop_block = false;
+    c->st.insns++;
+    return b;
+}
+
 static enum emu_exit run_blocks(struct emu_cpu *c, uint64_t target)
 {
     struct emu_block *prev = NULL;
@@ -610,34 +640,30 @@ static enum emu_exit run_blocks(struct emu_cpu *c, uint64_t target)
             atomic_load_explicit(c->env.intr_line, memory_order_relaxed))
             return EMU_IRQ_CHECK;
         struct emu_block *b = find_block(c, prev);
-        /* The instruction after STI / MOV SS runs alone so an interrupt is
-         * taken right after it; if it opens a fused compare + Jcc slot, it
-         * runs unfused from the scratch block instead. */
-        if (unlikely(shadow) && b->nexec == 1 && b->n == 2)
-            b = uncached_block(c, cs_lin(c));
-        unsigned n = shadow ? 1 : b->nexec;
-        if (unlikely(shadow))
-            c->intr_shadow = false;
+        if (unlikely(shadow)) {
+            b = run_shadow(c, b);
+            prev = b->cached ? b : NULL;
+            continue;
+        }
         c->cur_block = b;
         c->blk_rip = c->rip;
         c->st.blocks_run++;
-        const struct emu_insn *in = b->insns, *end = in + n;
-        /* Threaded handlers (ops.c) run on to the next slot themselves and
-         * leave c->at at the last slot they started; the shadow's single
-         * instruction is held to itself by a pre-set stop_block. */
-        if (unlikely(shadow))
-            c->stop_block = true;
-        while (in < end) {
-            c->at = in;
+        /* Threaded handlers (ops.c) run on to the next slot themselves, up
+         * to in + in->run; one that stops early (stop_block) leaves itself
+         * in c->at.  Without stop_block the slots run up to b->end
+         * exactly: b->n instructions (a fused last slot is two). */
+        const struct emu_insn *in = b->insns, *end = b->end;
+        do {
+            c->at = in + in->run;
             in->fn(c, in);
             in = c->at + 1;
-            if (unlikely(c->stop_block)) {
-                c->stop_block = false;
-                break;
-            }
+        } while (in < end && !c->stop_block);
+        if (unlikely(c->stop_block)) {
+            c->stop_block = false;
+            c->st.insns += in == end ? b->n : (uint64_t)(in - b->insns);
+        } else {
+            c->st.insns += b->n;
         }
-        /* all slots ran: b->n instructions (a fused last slot is two) */
-        c->st.insns += in == b->insns + b->nexec ? b->n : (uint64_t)(in - b->insns);
         prev = b->cached ? b : NULL;
     }
     return EMU_BUDGET;

@@ -643,10 +643,16 @@ unsigned emu_fuse_tail(struct emu_insn *in, unsigned n)
 
 void emu_thread_block(struct emu_insn *in, unsigned nexec)
 {
-    for (unsigned k = 0; k + 1 < nexec; k++) {
+    if (nexec == 0)
+        return;
+    in[nexec - 1].run = 0;
+    /* backwards, so each threaded slot's chain end is known: the chain
+     * from slot k runs on to the first non-threaded slot after it */
+    for (unsigned k = nexec - 1; k-- > 0;) {
         emu_handler t = in[k].ends ? NULL : emu_threaded_form(in[k].fn);
         if (t)
             in[k].fn = t;
+        in[k].run = t ? (uint8_t)(in[k + 1].run + 1) : 0;
     }
 }
 

@@ -68,7 +68,8 @@
  * then n - 1 while it still counts n instructions).  emu_special_form
  * (ops.c) narrows further where a constant removes a branch: per-op ALU
  * (ADD/OR/AND/SUB/XOR/CMP) and shift handlers, IMUL/TEST/CMOVcc of two
- * registers, and in 64-bit mode (blocks are keyed by mode) memory moves,
+ * registers, CMP r8,imm8, MOVZX r32/r64,r8/r16 and MOVSXD r64,r32, and
+ * in 64-bit mode (blocks are keyed by mode) memory moves,
  * ALU reg,[mem] and LEA whose address is base (+ index) without FS/GS:
  * no mode, address-size or segment test is left, only the canonical one.
  *
@@ -76,10 +77,13 @@
  * plain data instruction gets a threaded form: it runs the handler, then
  * jumps to the next slot's handler itself (a sibling call), so a block is
  * mostly one chain of indirect jumps rather than call + return + loop
- * test per instruction.  It records the slot it jumps to in c->at, where
- * the block loop resumes when a chain reaches a non-threaded slot, and
- * returns early when stop_block is set (SMC; the loop pre-sets it for the
- * one instruction of an STI/MOV SS shadow).  Counting and fault unwinding
+ * test per instruction.  Where the chain ends (the first non-threaded
+ * slot) is known at decode time (emu_insn.run): the block loop sets c->at
+ * to it before the call and resumes after it.  A threaded slot that can
+ * write memory returns early when stop_block is set (SMC), and only then
+ * stores itself in c->at; register-only and load forms cannot set it and
+ * skip the test.  The one instruction of an STI/MOV SS shadow runs
+ * through its unthreaded handler (emu_unthreaded_form).  Counting and fault unwinding
  * are unchanged (per block; the faulting RIP is found by walking lengths).  Jcc/SETcc/CMOVcc
  * evaluate conditions after CMP/SUB/logic ops inline from the lazy-flag
  * record (emu_cond_fast); the rest goes through emu_cond.
@@ -214,6 +218,8 @@ struct emu_insn {
     uint8_t nops;
     uint8_t op0;            /* first opcode byte (after 0F if two-byte) */
     uint8_t ends;           /* the block ends after this instruction */
+    uint8_t run;            /* threaded slots after this one that it runs on
+                               into: the block loop's resume point is this + run */
     uint16_t id;            /* Capstone instruction id, for diagnostics */
     /* x87/MMX/SSE instructions (h_fpu) use op[0] only, for their memory
      * operand: the FPU library's decoded form shares the space of op[1..2],

@@ -328,6 +328,8 @@ unsigned emu_fuse_tail(struct emu_insn *insns, unsigned n);
 /* Gives slots 0..nexec-2 of a cached block their threaded forms (each
  * jumps to the next slot's handler; see ops.c). */
 void emu_thread_block(struct emu_insn *insns, unsigned nexec);
+/* The base handler of a threaded form (f itself if it is none). */
+emu_handler emu_unthreaded_form(emu_handler f);
 /* Ends a block after this instruction? */
 bool emu_insn_ends_block(const struct emu_insn *i);
 

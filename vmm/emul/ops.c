@@ -714,6 +714,10 @@ static void h_test_rr32(struct emu_cpu *c, const struct emu_insn *i);
 static void h_test_rr64(struct emu_cpu *c, const struct emu_insn *i);
 static void h_cmov_rr32(struct emu_cpu *c, const struct emu_insn *i);
 static void h_cmov_rr64(struct emu_cpu *c, const struct emu_insn *i);
+static void h_cmp_ri8(struct emu_cpu *c, const struct emu_insn *i);
+static void h_movzx_rr1(struct emu_cpu *c, const struct emu_insn *i);
+static void h_movzx_rr2(struct emu_cpu *c, const struct emu_insn *i);
+static void h_movsxd_rr(struct emu_cpu *c, const struct emu_insn *i);
 
 emu_handler emu_special_form(emu_handler f, const struct emu_insn *i, unsigned mode)
 {
@@ -722,6 +726,16 @@ emu_handler emu_special_form(emu_handler f, const struct emu_insn *i, unsigned m
         return i->sub == SH_SHL ? (q ? h_shl_ri64 : h_shl_ri32)
              : i->sub == SH_SHR ? (q ? h_shr_ri64 : h_shr_ri32)
              : i->sub == SH_SAR ? (q ? h_sar_ri64 : h_sar_ri32) : f;
+    }
+    if (f == h_alu && i->sub == ALU_CMP && i->op[0].kind == OPK_REG && i->op[0].size == 1 &&
+        i->op[1].kind == OPK_IMM)
+        return h_cmp_ri8;
+    if (f == h_movx && i->op[0].kind == OPK_REG && i->op[1].kind == OPK_REG &&
+        (i->op[0].size == 4 || i->op[0].size == 8)) {
+        unsigned ss = i->op[1].size;
+        if (!i->sub)
+            return ss == 1 ? h_movzx_rr1 : ss == 2 ? h_movzx_rr2 : f;
+        return ss == 4 && i->op[0].size == 8 ? h_movsxd_rr : f;
     }
     if (f == h_imul && i->op[0].kind == OPK_REG && (i->op[0].size == 4 || i->op[0].size == 8)) {
         bool q = i->op[0].size == 8;
@@ -1135,8 +1149,38 @@ EMU_INLINE void cmov_rr(struct emu_cpu *c, const struct emu_insn *i, unsigned sz
 static void h_cmov_rr32(struct emu_cpu *c, const struct emu_insn *i) { cmov_rr(c, i, 4); }
 static void h_cmov_rr64(struct emu_cpu *c, const struct emu_insn *i) { cmov_rr(c, i, 8); }
 
+/* CMP r8, imm8 (any byte register, AH..BH included): the decompressor's
+ * byte compares; same record as h_alu's. */
+static void h_cmp_ri8(struct emu_cpu *c, const struct emu_insn *i)
+{
+    uint64_t a = get_reg(c, i->op[0].reg, 1), b = (uint64_t)i->op[1].disp & 0xFF;
+    set_lf(c, LF_SUB, 1, (a - b) & 0xFF, a, b);
+    next(c, i);
+}
+FUSED_JCC(h_cmp_ri8_jcc, h_cmp_ri8)
+
+/* MOVZX r32/r64, r8/r16 and MOVSXD r64, r32: a 32-bit destination
+ * zero-extends, and a zero-extended byte or word fits it either way. */
+static void h_movzx_rr1(struct emu_cpu *c, const struct emu_insn *i)
+{
+    c->r[i->op[0].reg] = get_reg(c, i->op[1].reg, 1);
+    next(c, i);
+}
+static void h_movzx_rr2(struct emu_cpu *c, const struct emu_insn *i)
+{
+    c->r[i->op[0].reg] = (uint16_t)c->r[i->op[1].reg];
+    next(c, i);
+}
+static void h_movsxd_rr(struct emu_cpu *c, const struct emu_insn *i)
+{
+    c->r[i->op[0].reg] = (uint64_t)(int64_t)(int32_t)c->r[i->op[1].reg];
+    next(c, i);
+}
+
 emu_handler emu_alu_fused(emu_handler f)
 {
+    if (f == h_cmp_ri8)
+        return h_cmp_ri8_jcc;
     if (f == h_test_rr32)
         return h_test_rr32_jcc;
     if (f == h_test_rr64)
@@ -2232,17 +2276,19 @@ H(h_unimpl)
  * jumps straight to the next slot's handler (a sibling call, so a chain
  * of them is a sequence of indirect jumps, not call + return + loop test
  * per instruction, and each handler's jump has its own predictor entry).
- * c->at tells the block loop where to resume when the chain reaches a
- * slot without a threaded form (that one returns to the loop) or an
- * instruction asked the block to stop (SMC, STI/MOV SS shadow).  Only
+ * The block loop knows where the chain ends (the first slot without a
+ * threaded form, which returns to it: emu_insn.run) and sets c->at to it
+ * beforehand; a slot that sees stop_block (SMC, STI/MOV SS shadow) stops
+ * the chain and stores itself in c->at instead.  Only
  * plain data instructions get a threaded form: anything that can change
  * the mode, the memory map or interrupt state ends its block anyway. */
 #define DISPATCH_NEXT(c, i)                                                             \
     do {                                                                                \
-        if (unlikely((c)->stop_block))                                                  \
+        if (unlikely((c)->stop_block)) {                                                \
+            (c)->at = (i);                                                              \
             return;                                                                     \
+        }                                                                               \
         const struct emu_insn *n_ = (i) + 1;                                            \
-        (c)->at = n_;                                                                   \
         n_->fn((c), n_);                                                                \
     } while (0)
 
@@ -2254,47 +2300,75 @@ H(h_unimpl)
         DISPATCH_NEXT(c, i);                                                            \
     }
 
+/* Register-only and load forms cannot set stop_block: only guest writes
+ * (SMC), string instructions, mode changes and memory-map changes (port
+ * I/O, MMIO or slot writes) do, and none of those is done by a register
+ * move, an ALU op with a register destination or a load.  The STI/MOV SS
+ * shadow runs its instruction through the unthreaded form (run_shadow).
+ * So these jump on without the test. */
+#define THREADED_NC(name)                                                               \
+    static __attribute__((flatten)) void name##_t(struct emu_cpu *c,                   \
+                                                  const struct emu_insn *i)             \
+    {                                                                                   \
+        name(c, i);                                                                     \
+        const struct emu_insn *n_ = i + 1;                                              \
+        n_->fn(c, n_);                                                                  \
+    }
+
 #define THREADED_FORMS(X)                                                               \
-    X(h_mov_load1) X(h_mov_load2) X(h_mov_load4) X(h_mov_load8)                        \
     X(h_mov_store1) X(h_mov_store2) X(h_mov_store4) X(h_mov_store8)                    \
-    X(h_movzx_load1) X(h_movzx_load2)                                                   \
-    X(h_movsx_load1) X(h_movsx_load2) X(h_movsx_load4)                                  \
-    X(h_mov_rr32) X(h_mov_rr64) X(h_mov) X(h_mov_load) X(h_mov_store) X(h_movx)        \
-    X(h_alu_rr32) X(h_alu_ri32) X(h_alu_rr64) X(h_alu_ri64) X(h_alu_rm32) X(h_alu_rm64) \
+    X(h_mov) X(h_mov_load) X(h_mov_store) X(h_movx)                                     \
     X(h_alu) X(h_test) X(h_incdec_r) X(h_incdec) X(h_neg) X(h_not)                     \
     X(h_shift_ri) X(h_shift) X(h_shxd) X(h_imul) X(h_mul1)                              \
     X(h_lea) X(h_xchg) X(h_cmovcc) X(h_setcc) X(h_push_r) X(h_pop_r)
+/* never write memory (see THREADED_NC) */
+#define THREADED_NC_FORMS(X)                                                            \
+    X(h_mov_load1) X(h_mov_load2) X(h_mov_load4) X(h_mov_load8)                        \
+    X(h_movzx_load1) X(h_movzx_load2)                                                   \
+    X(h_movsx_load1) X(h_movsx_load2) X(h_movsx_load4)                                  \
+    X(h_mov_rr32) X(h_mov_rr64)                                                         \
+    X(h_alu_rr32) X(h_alu_ri32) X(h_alu_rr64) X(h_alu_ri64) X(h_alu_rm32) X(h_alu_rm64) \
+    X(h_test_rr32) X(h_test_rr64) X(h_cmov_rr32) X(h_cmov_rr64)                        \
+    X(h_imul_rr32) X(h_imul_rr64) X(h_imul_rri32) X(h_imul_rri64)                      \
+    X(h_lea_b) X(h_lea_x)                                                               \
+    X(h_cmp_ri8) X(h_movzx_rr1) X(h_movzx_rr2) X(h_movsxd_rr)
 
 THREADED_FORMS(THREADED)
-THREADED(h_test_rr32) THREADED(h_test_rr64) THREADED(h_cmov_rr32) THREADED(h_cmov_rr64)
-#define SHIFT_RI_THREADED(name, op, sz) THREADED(name)
+THREADED_NC_FORMS(THREADED_NC)
+#define SHIFT_RI_THREADED(name, op, sz) THREADED_NC(name)
 SHIFT_RI_FORMS(SHIFT_RI_THREADED)
-THREADED(h_imul_rr32) THREADED(h_imul_rr64) THREADED(h_imul_rri32) THREADED(h_imul_rri64)
-THREADED(h_lea_b) THREADED(h_lea_x)
-#define MEM64_THREADED(gen, b, x, k, knd, sz, ext) THREADED(b) THREADED(x)
+#define MEM64_THREADED_LOAD(b, x) THREADED_NC(b) THREADED_NC(x)
+#define MEM64_THREADED_STORE(b, x) THREADED(b) THREADED(x)
+#define MEM64_THREADED(gen, b, x, k, knd, sz, ext) MEM64_THREADED_##knd(b, x)
 MEM64_FORMS(MEM64_THREADED)
-#define ALU_OP_THREADED(form, sz, tag, opn, op) THREADED(h_##opn##_##tag)
+#define ALU_OP_THREADED(form, sz, tag, opn, op) THREADED_NC(h_##opn##_##tag)
 #define ALU_OP_THREADEDS(form, sz, tag) ALU_FAST_OPS(ALU_OP_THREADED, form, sz, tag)
 ALU_FORMS(ALU_OP_THREADEDS)
+
+/* Every threaded form's base handler: `unthread` turns f back. */
+#define EMU_ALL_THREADED(PICK)                                                          \
+    THREADED_FORMS(PICK)                                                                \
+    THREADED_NC_FORMS(PICK)                                                             \
+    SHIFT_RI_FORMS(PICK_SHIFT_RI)                                                       \
+    MEM64_FORMS(PICK_MEM64)                                                             \
+    ALU_FORMS(PICK_OPS)
+#define PICK_SHIFT_RI(name, op, sz) PICK(name)
+#define PICK_MEM64(gen, b, x, k, knd, sz, ext) PICK(b) PICK(x)
+#define PICK_OP(form, sz, tag, opn, op) PICK(h_##opn##_##tag)
+#define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
 
 emu_handler emu_threaded_form(emu_handler f)
 {
 #define PICK(name) if (f == name) return name##_t;
-    THREADED_FORMS(PICK)
-    PICK(h_test_rr32) PICK(h_test_rr64) PICK(h_cmov_rr32) PICK(h_cmov_rr64)
-#define PICK_SHIFT_RI(name, op, sz) PICK(name)
-    SHIFT_RI_FORMS(PICK_SHIFT_RI)
-#undef PICK_SHIFT_RI
-    PICK(h_imul_rr32) PICK(h_imul_rr64) PICK(h_imul_rri32) PICK(h_imul_rri64)
-    PICK(h_lea_b) PICK(h_lea_x)
-#define PICK_MEM64(gen, b, x, k, knd, sz, ext) PICK(b) PICK(x)
-    MEM64_FORMS(PICK_MEM64)
-#undef PICK_MEM64
-#define PICK_OP(form, sz, tag, opn, op) PICK(h_##opn##_##tag)
-#define PICK_OPS(form, sz, tag) ALU_FAST_OPS(PICK_OP, form, sz, tag)
-    ALU_FORMS(PICK_OPS)
-#undef PICK_OP
-#undef PICK_OPS
+    EMU_ALL_THREADED(PICK)
 #undef PICK
     return NULL;
+}
+
+emu_handler emu_unthreaded_form(emu_handler f)
+{
+#define PICK(name) if (f == name##_t) return name;
+    EMU_ALL_THREADED(PICK)
+#undef PICK
+    return f;
 }
