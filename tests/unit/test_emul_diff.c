@@ -81,6 +81,17 @@ static const struct tcase cases[] = {
 
 typedef void (*stub_fn)(struct regs4 *);
 
+/* Lays pre + the instruction under test + post out in the executable
+ * page; returns the page as code. */
+static void *emit_stub(uint8_t *page, const uint8_t *pre, size_t npre, const uint8_t *insn,
+                       unsigned len, const uint8_t *post, size_t npost)
+{
+    memcpy(page, pre, npre);
+    memcpy(page + npre, insn, len);
+    memcpy(page + npre + len, post, npost);
+    return page;
+}
+
 static stub_fn make_stub(uint8_t *page, const uint8_t *insn, unsigned len)
 {
     static const uint8_t pre[] = { 0x53, 0x57, 0x8B, 0x07, 0x8B, 0x4F, 0x04, 0x8B, 0x57, 0x08,
@@ -88,14 +99,8 @@ static stub_fn make_stub(uint8_t *page, const uint8_t *insn, unsigned len)
     static const uint8_t post[] = { 0x9C, 0x41, 0x5B, 0x48, 0x8B, 0x3C, 0x24, 0x89, 0x07,
                                     0x89, 0x4F, 0x04, 0x89, 0x57, 0x08, 0x89, 0x5F, 0x0C,
                                     0x44, 0x89, 0x5F, 0x10, 0x5F, 0x5B, 0xC3 };
-    unsigned n = 0;
-    memcpy(page + n, pre, sizeof(pre));
-    n += sizeof(pre);
-    memcpy(page + n, insn, len);
-    n += len;
-    memcpy(page + n, post, sizeof(post));
     stub_fn f;
-    void *p = page;
+    void *p = emit_stub(page, pre, sizeof(pre), insn, len, post, sizeof(post));
     memcpy(&f, &p, sizeof(f));
     return f;
 }
@@ -359,14 +364,8 @@ static stub8_fn make_stub64(uint8_t *page, const uint8_t *insn, unsigned len)
                                     0x48, 0x89, 0x4F, 0x08, 0x48, 0x89, 0x57, 0x10,
                                     0x48, 0x89, 0x5F, 0x18, 0x4C, 0x89, 0x5F, 0x20,
                                     0x5F, 0x5B, 0xC3 };
-    unsigned n = 0;
-    memcpy(page + n, pre, sizeof(pre));
-    n += sizeof(pre);
-    memcpy(page + n, insn, len);
-    n += len;
-    memcpy(page + n, post, sizeof(post));
     stub8_fn f;
-    void *p = page;
+    void *p = emit_stub(page, pre, sizeof(pre), insn, len, post, sizeof(post));
     memcpy(&f, &p, sizeof(f));
     return f;
 }
